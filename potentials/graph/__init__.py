@@ -1,0 +1,23 @@
+"""The atomic graph: structure, neighbour list with periodic images, batching."""
+
+from potentials.graph.atomic_graph import (
+    AtomicGraph,
+    batch_graphs,
+    build_graph,
+    from_atoms,
+    labels_from_atoms,
+    sum_per_structure,
+    to_dtype,
+)
+from potentials.graph.neighbours import neighbour_list
+
+__all__ = [
+    "AtomicGraph",
+    "batch_graphs",
+    "build_graph",
+    "from_atoms",
+    "labels_from_atoms",
+    "neighbour_list",
+    "sum_per_structure",
+    "to_dtype",
+]

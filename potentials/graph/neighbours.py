@@ -1,0 +1,50 @@
+"""Neighbour lists with integer periodic cell shifts.
+
+We use `vesin <https://github.com/Luthaf/vesin>`_: a cell-list algorithm, O(N), that handles
+triclinic cells, mixed periodicity (slabs, wires) and cells smaller than twice the cutoff (an
+atom then sees several images of the same neighbour, and of itself). Measured against matscipy
+and ASE in ``benchmarks/neighbour_list_speed.py`` (table in ``docs/benchmarks.md``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from vesin import NeighborList
+
+
+def neighbour_list(
+    positions_angstrom: np.ndarray,
+    cell_angstrom: np.ndarray,
+    pbc: np.ndarray,
+    cutoff_angstrom: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All ordered pairs (i, j, S) with ``|r_j - r_i + S @ cell| < cutoff``.
+
+    Parameters
+    ----------
+    positions_angstrom
+        [n_atoms, 3] Cartesian positions in Å (need not be wrapped into the cell).
+    cell_angstrom
+        [3, 3] lattice vectors as rows in Å; ignored along non-periodic directions.
+    pbc
+        [3] periodicity of each lattice direction.
+    cutoff_angstrom
+        Neighbour cutoff in Å.
+
+    Returns
+    -------
+    centres, neighbours, cell_shifts
+        [n_edges] int64, [n_edges] int64, [n_edges, 3] int64. The pair (i, i, 0) is excluded;
+        an atom paired with its own periodic image is included. Both (i, j, S) and
+        (j, i, -S) are listed.
+    """
+    pbc = np.asarray(pbc, dtype=bool)
+    positions = np.ascontiguousarray(positions_angstrom, dtype=np.float64)
+    box = np.array(cell_angstrom, dtype=np.float64)
+    if not pbc.any():
+        box = np.zeros((3, 3))
+    calculator = NeighborList(cutoff=float(cutoff_angstrom), full_list=True)
+    centres, neighbours, shifts = calculator.compute(
+        points=positions, box=box, periodic=pbc.tolist(), quantities="ijS"
+    )
+    return centres.astype(np.int64), neighbours.astype(np.int64), shifts.astype(np.int64)
