@@ -1,0 +1,140 @@
+"""Conversion between `ase.Atoms` and `Frame`, and reading frames from any file ASE reads.
+
+Labels are found by `potentials.graph.labels_from_atoms` (calculator results, then
+``atoms.info`` / ``atoms.arrays``) unless a key is named: a named key is looked up in the same
+three places and must be present in every frame.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import ase
+import ase.io
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.stress import full_3x3_to_voigt_6_stress
+
+from potentials.data.errors import DataFormatError
+from potentials.data.frame import Frame
+from potentials.graph import labels_from_atoms
+
+TEMPERATURE_KEY: str = "temperature_kelvin"
+"""``atoms.info`` key of a frame's temperature in K."""
+CONFIG_TYPE_KEY: str = "config_type"
+"""``atoms.info`` key of a frame's free-form configuration label."""
+SOURCE_FILE_KEY: str = "source_file"
+"""``atoms.info`` key of the file a frame was first imported from."""
+
+
+def _lookup(atoms: ase.Atoms, key: str) -> object | None:
+    """The value stored under ``key`` in the calculator results, ``info`` or ``arrays``."""
+    results = getattr(atoms.calc, "results", {}) if atoms.calc is not None else {}
+    for store in (results, atoms.info, atoms.arrays):
+        if key in store:
+            return store[key]
+    return None
+
+
+def _labels(
+    atoms: ase.Atoms, keys: dict[str, str | None], path: str, index: int
+) -> dict[str, object]:
+    """The labels of ``atoms``; a key named in ``keys`` must be present."""
+    defaults = labels_from_atoms(atoms)
+    labels: dict[str, object] = {}
+    for label, key in keys.items():
+        if key is None:
+            labels[label] = defaults.get(label)
+            continue
+        labels[label] = _lookup(atoms, key)
+        if labels[label] is None:
+            raise DataFormatError(path, f"requested {label} key '{key}' is absent", index,
+                                  label)
+    return labels
+
+
+def frame_from_atoms(
+    atoms: ase.Atoms,
+    energy_key: str | None = None,
+    forces_key: str | None = None,
+    stress_key: str | None = None,
+    source_file: str | None = None,
+    path: str | os.PathLike[str] = "<atoms>",
+    index: int = 0,
+) -> Frame:
+    """The `Frame` of ``atoms``; ``path`` and ``index`` only name it in error messages.
+
+    ``source_file`` is used unless ``atoms.info`` already names one. The frame is not
+    validated here: `validate_frame` does that when it is written.
+    """
+    keys = {"energy": energy_key, "forces": forces_key, "stress": stress_key}
+    labels = _labels(atoms, keys, os.fspath(path), index)
+    info = atoms.info
+    return Frame(
+        atomic_numbers=atoms.numbers.copy(),
+        positions_angstrom=atoms.positions.copy(),
+        cell_angstrom=atoms.cell.array.copy(),
+        pbc=atoms.pbc.copy(),
+        energy_ev=labels["energy"],
+        forces_ev_per_angstrom=labels["forces"],
+        stress_ev_per_angstrom3=labels["stress"],
+        config_type=info.get(CONFIG_TYPE_KEY),
+        temperature_kelvin=info.get(TEMPERATURE_KEY),
+        source_file=info.get(SOURCE_FILE_KEY, source_file),
+    )
+
+
+def frame_to_atoms(frame: Frame) -> ase.Atoms:
+    """``ase.Atoms`` with the labels in a `SinglePointCalculator` and metadata in ``info``.
+
+    The stress is given to the calculator in ASE's Voigt order; an asymmetric 3x3 stress has
+    its off-diagonal pairs averaged by that conversion.
+    """
+    atoms = ase.Atoms(numbers=frame.atomic_numbers, positions=frame.positions_angstrom,
+                      cell=frame.cell_angstrom, pbc=frame.pbc)
+    results: dict[str, object] = {}
+    if frame.energy_ev is not None:
+        results["energy"] = frame.energy_ev
+    if frame.forces_ev_per_angstrom is not None:
+        results["forces"] = frame.forces_ev_per_angstrom
+    if frame.stress_ev_per_angstrom3 is not None:
+        results["stress"] = full_3x3_to_voigt_6_stress(frame.stress_ev_per_angstrom3)
+    if results:
+        atoms.calc = SinglePointCalculator(atoms, **results)
+    for key, value in ((CONFIG_TYPE_KEY, frame.config_type),
+                       (TEMPERATURE_KEY, frame.temperature_kelvin),
+                       (SOURCE_FILE_KEY, frame.source_file)):
+        if value is not None:
+            atoms.info[key] = value
+    return atoms
+
+
+def read_ase_frames(
+    path: str | os.PathLike[str],
+    energy_key: str | None = None,
+    forces_key: str | None = None,
+    stress_key: str | None = None,
+) -> Iterator[Frame]:
+    """Frames of every structure in ``path`` (any format ``ase.io.read`` reads), streamed.
+
+    Raises
+    ------
+    DataFormatError
+        If ASE cannot read a structure (naming the frame) or a requested key is absent.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise DataFormatError(path, "no such file")
+    images = ase.io.iread(path, index=":")
+    index = 0
+    while True:
+        try:
+            atoms = next(images)
+        except StopIteration:
+            return
+        except Exception as error:  # ASE raises many types for unreadable input
+            raise DataFormatError(path, f"ASE cannot read this structure "
+                                  f"({type(error).__name__}: {error})", index) from error
+        yield frame_from_atoms(atoms, energy_key, forces_key, stress_key,
+                               source_file=os.path.basename(path), path=path, index=index)
+        index += 1

@@ -1,0 +1,148 @@
+"""`Frame`: one structure and its labels as plain numpy arrays, the unit of reading and writing.
+
+A frame is what one row of an HDF5 trajectory holds (see ``docs/hdf5-format.md``). Every
+importer produces frames and every writer consumes them, so the checks of
+:func:`validate_frame` run once, in one place, whatever the input format was.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from potentials.data.errors import DataFormatError
+from potentials.graph.atomic_graph import stress_to_matrix
+
+MAX_ATOMIC_NUMBER: int = 118
+"""Largest atomic number of a known element (oganesson)."""
+LABEL_ATTRIBUTES: dict[str, str] = {
+    "energy": "energy_ev",
+    "forces": "forces_ev_per_angstrom",
+    "stress": "stress_ev_per_angstrom3",
+}
+"""The `Frame` attribute holding each label."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One structure with optional labels and metadata; ``None`` marks a missing value.
+
+    Attributes
+    ----------
+    atomic_numbers
+        [n_atoms] int, each in 1..118.
+    positions_angstrom
+        [n_atoms, 3] float64 Cartesian positions in Å.
+    cell_angstrom
+        [3, 3] float64 lattice vectors as rows in Å (zeros for a molecule).
+    pbc
+        [3] bool periodicity of each lattice direction.
+    energy_ev
+        Total energy in eV.
+    forces_ev_per_angstrom
+        [n_atoms, 3] float64 forces in eV/Å.
+    stress_ev_per_angstrom3
+        [3, 3] float64 stress in eV/Å³, ASE sign convention (positive under tension).
+    config_type, temperature_kelvin, source_file
+        Optional metadata: a free label, a temperature in K and the file the frame came from.
+    """
+
+    atomic_numbers: np.ndarray
+    positions_angstrom: np.ndarray
+    cell_angstrom: np.ndarray
+    pbc: np.ndarray
+    energy_ev: float | None = None
+    forces_ev_per_angstrom: np.ndarray | None = None
+    stress_ev_per_angstrom3: np.ndarray | None = None
+    config_type: str | None = None
+    temperature_kelvin: float | None = None
+    source_file: str | None = None
+
+    @property
+    def n_atoms(self) -> int:
+        """Number of atoms."""
+        return int(len(self.atomic_numbers))
+
+
+def _as_float_array(
+    value: object, shape: tuple[int, ...], name: str, path: str, index: int
+) -> np.ndarray:
+    """``value`` as a finite float64 array of exactly ``shape``, else `DataFormatError`."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise DataFormatError(path, f"not numeric ({error})", index, name) from None
+    if array.shape != shape:
+        raise DataFormatError(path, f"shape {array.shape}, expected {shape}", index, name)
+    if not np.all(np.isfinite(array)):
+        raise DataFormatError(path, "contains NaN or infinite values", index, name)
+    return array
+
+
+def validate_frame(frame: Frame, path: str | os.PathLike[str], index: int) -> Frame:
+    """Check shapes, finiteness and elements of ``frame``; return it with canonical dtypes.
+
+    Parameters
+    ----------
+    frame
+        The frame to check.
+    path, index
+        File and frame index named in the error message.
+
+    Returns
+    -------
+    Frame
+        With int64 atomic numbers, float64 arrays, bool pbc and a [3, 3] stress (a Voigt
+        stress [xx, yy, zz, yz, xz, xy] is expanded).
+
+    Raises
+    ------
+    DataFormatError
+        On a wrong shape, a NaN or infinity, an unknown element or an empty frame.
+    """
+    path = os.fspath(path)
+    numbers = np.asarray(frame.atomic_numbers)
+    if numbers.ndim != 1 or len(numbers) == 0:
+        raise DataFormatError(path, f"shape {numbers.shape}, expected (n_atoms>0,)", index,
+                              "atomic_numbers")
+    if not np.issubdtype(numbers.dtype, np.integer):
+        raise DataFormatError(path, f"dtype {numbers.dtype} is not integer", index,
+                              "atomic_numbers")
+    unknown = numbers[(numbers < 1) | (numbers > MAX_ATOMIC_NUMBER)]
+    if len(unknown):
+        raise DataFormatError(path, f"unknown element with atomic number {int(unknown[0])}",
+                              index, "atomic_numbers")
+    n_atoms = len(numbers)
+    pbc = np.asarray(frame.pbc)
+    if pbc.shape != (3,):
+        raise DataFormatError(path, f"shape {pbc.shape}, expected (3,)", index, "pbc")
+    energy = frame.energy_ev
+    if energy is not None:
+        energy = float(_as_float_array(energy, (), "energy", path, index))
+    forces = frame.forces_ev_per_angstrom
+    if forces is not None:
+        forces = _as_float_array(forces, (n_atoms, 3), "forces", path, index)
+    stress = frame.stress_ev_per_angstrom3
+    if stress is not None:
+        stress = np.asarray(stress)
+        expected = (6,) if stress.shape == (6,) else (3, 3)
+        stress = stress_to_matrix(_as_float_array(stress, expected, "stress", path, index))
+    temperature = frame.temperature_kelvin
+    if temperature is not None:
+        temperature = float(_as_float_array(temperature, (), "temperature", path, index))
+    return Frame(
+        atomic_numbers=numbers.astype(np.int64),
+        positions_angstrom=_as_float_array(
+            frame.positions_angstrom, (n_atoms, 3), "positions", path, index
+        ),
+        cell_angstrom=_as_float_array(frame.cell_angstrom, (3, 3), "cell", path, index),
+        pbc=pbc.astype(bool),
+        energy_ev=energy,
+        forces_ev_per_angstrom=forces,
+        stress_ev_per_angstrom3=stress,
+        config_type=None if frame.config_type is None else str(frame.config_type),
+        temperature_kelvin=temperature,
+        source_file=None if frame.source_file is None else str(frame.source_file),
+    )

@@ -1,0 +1,227 @@
+"""Write frames to an HDF5 trajectory file, atomically: all of it or nothing.
+
+The file is written to a hidden temporary sibling and moved over the output path with
+`os.replace` only after the last frame, so an interrupted or failed conversion never leaves a
+file at the output path. The root ``format`` attributes are written last as well, so even the
+temporary file is never mistaken for a complete trajectory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+
+import h5py
+import numpy as np
+
+from potentials.data import hdf5_format as fmt
+from potentials.data.errors import DataFormatError
+from potentials.data.frame import LABEL_ATTRIBUTES, Frame, validate_frame
+
+COMPRESSIONS: tuple[str | None, ...] = ("gzip", "lzf", None)
+"""Accepted values of ``compression``."""
+
+
+class _TrajectoryAppender:
+    """Buffers frames of one trajectory group and appends them to its resizable datasets."""
+
+    def __init__(self, group: h5py.Group, options: dict, chunk_atoms: int, chunk_frames: int):
+        self.group, self.options = group, options
+        self.chunks = {"atoms": chunk_atoms, "frames": chunk_frames}
+        self.buffer: list[Frame] = []
+        self.n_frames, self.n_atoms = 0, 0
+        self._create("frame_offsets", (), np.int64, "frames")
+        group["frame_offsets"].resize((1,))
+        group["frame_offsets"][0] = 0
+        for name, trailing in fmt.PER_ATOM_FIELDS.items():
+            dtype = np.int32 if name == "atomic_numbers" else np.float64
+            self._create(name, trailing, dtype, "atoms")
+        for name, trailing in fmt.PER_FRAME_FIELDS.items():
+            dtype = bool if name == "pbc" or name.startswith("has_") else np.float64
+            self._create(name, trailing, dtype, "frames")
+
+    def _create(
+        self, name: str, trailing: tuple[int, ...], dtype: object, per: str, fill: object = None
+    ) -> h5py.Dataset:
+        """An extendable chunked dataset of ``self.n_frames`` rows filled with ``fill``."""
+        rows = self.n_frames if per == "frames" and fill is not None else 0
+        dataset = self.group.create_dataset(
+            name, shape=(rows, *trailing), maxshape=(None, *trailing), dtype=dtype,
+            chunks=(self.chunks[per], *trailing), **self.options,
+        )
+        if rows:
+            dataset[:] = fill
+        unit = fmt.UNITS.get(Path(name).name)
+        if unit is not None:
+            dataset.attrs["unit"] = unit
+        return dataset
+
+    def _append(self, name: str, values: np.ndarray) -> None:
+        dataset = self.group[name]
+        start = dataset.shape[0]
+        dataset.resize((start + len(values), *dataset.shape[1:]))
+        dataset[start:] = values
+
+    def add(self, frame: Frame) -> None:
+        self.buffer.append(frame)
+        if len(self.buffer) >= self.chunks["frames"]:
+            self.flush()
+
+    def flush(self) -> None:
+        """Append the buffered frames to the datasets."""
+        frames, self.buffer = self.buffer, []
+        if not frames:
+            return
+        counts = np.array([frame.n_atoms for frame in frames])
+        self._append("frame_offsets", self.n_atoms + np.cumsum(counts))
+        self._append("atomic_numbers", np.concatenate([f.atomic_numbers for f in frames]))
+        self._append("positions", np.concatenate([f.positions_angstrom for f in frames]))
+        self._append("forces", np.concatenate([_or_zeros(f.forces_ev_per_angstrom, (n, 3))
+                                               for f, n in zip(frames, counts, strict=True)]))
+        self._append("cell", np.stack([f.cell_angstrom for f in frames]))
+        self._append("pbc", np.stack([f.pbc for f in frames]))
+        self._append("energy", np.array([_or_zeros(f.energy_ev, ()) for f in frames]))
+        self._append("stress", np.stack([_or_zeros(f.stress_ev_per_angstrom3, (3, 3))
+                                         for f in frames]))
+        for label in ("energy", "forces", "stress"):
+            present = [getattr(f, LABEL_ATTRIBUTES[label]) is not None for f in frames]
+            self._append(f"has_{label}", np.array(present))
+        self._flush_metadata(frames)
+        self.n_frames += len(frames)
+        self.n_atoms += int(counts.sum())
+
+    def _flush_metadata(self, frames: list[Frame]) -> None:
+        """Append metadata, creating each dataset (backfilled) the first time a value appears."""
+        for name in fmt.STRING_METADATA:
+            values = [getattr(f, name) or "" for f in frames]
+            path = f"{fmt.METADATA_GROUP}/{name}"
+            if path not in self.group and any(values):
+                self._create(path, (), h5py.string_dtype(), "frames", fill="")
+            if path in self.group:
+                self._append(path, np.array(values, dtype=object))
+        temperatures = [f.temperature_kelvin for f in frames]
+        path = f"{fmt.METADATA_GROUP}/temperature"
+        if path not in self.group and any(t is not None for t in temperatures):
+            self._create(path, (), np.float64, "frames", fill=0.0)
+            self._create(f"{fmt.METADATA_GROUP}/has_temperature", (), bool, "frames", fill=False)
+        if path in self.group:
+            self._append(path, np.array([_or_zeros(t, ()) for t in temperatures]))
+            self._append(f"{fmt.METADATA_GROUP}/has_temperature",
+                         np.array([t is not None for t in temperatures]))
+
+
+def _or_zeros(value: object, shape: tuple[int, ...]) -> np.ndarray:
+    """``value``, or zeros of ``shape`` when it is missing (its ``has_*`` flag says so)."""
+    return np.zeros(shape) if value is None else np.asarray(value, dtype=np.float64)
+
+
+class TrajectoryWriter:
+    """Context manager writing one HDF5 trajectory file of one or more named trajectories.
+
+    Parameters
+    ----------
+    path
+        Output file. Nothing appears there until the ``with`` block ends without an exception.
+    overwrite
+        Replace an existing file at ``path``; otherwise an existing file is an error.
+    compression
+        ``"gzip"`` (portable, default), ``"lzf"`` (faster, h5py only) or ``None``.
+    chunk_atoms, chunk_frames
+        Chunk lengths of the per-atom and per-frame datasets. Frames are also buffered in
+        memory ``chunk_frames`` at a time.
+
+    Examples
+    --------
+    >>> with TrajectoryWriter("out.h5") as writer:  # doctest: +SKIP
+    ...     writer.add_trajectory("train", frames)
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        overwrite: bool = False,
+        compression: str | None = "gzip",
+        chunk_atoms: int = 4096,
+        chunk_frames: int = 512,
+    ) -> None:
+        if compression not in COMPRESSIONS:
+            raise ValueError(f"compression must be one of {COMPRESSIONS}, got {compression!r}")
+        self.path = Path(path)
+        self.overwrite = overwrite
+        self.options: dict = {"compression": compression}
+        if compression == "gzip":
+            self.options.update(compression_opts=4, shuffle=True)
+        self.chunk_atoms, self.chunk_frames = chunk_atoms, chunk_frames
+        self._file: h5py.File | None = None
+        self._temporary: Path | None = None
+
+    def __enter__(self) -> TrajectoryWriter:
+        if self.path.exists() and not self.overwrite:
+            raise FileExistsError(f"{self.path}: output exists; pass --overwrite "
+                                  "(overwrite=True) to replace it")
+        self._temporary = temporary_sibling(self.path)
+        self._file = h5py.File(self._temporary, "x")
+        self._file.create_group(fmt.TRAJECTORIES_GROUP, track_order=True)
+        return self
+
+    def add_trajectory(
+        self, name: str, frames: Iterable[Frame], source: str | os.PathLike[str] | None = None
+    ) -> int:
+        """Write ``frames`` as trajectory ``name``; return the number of frames written.
+
+        Each frame is checked by `validate_frame`; ``source`` (default: the output path) is
+        the file named in error messages, with the frame's index in ``frames``.
+        """
+        if self._file is None:
+            raise RuntimeError("TrajectoryWriter.add_trajectory called outside its with block")
+        trajectories = self._file[fmt.TRAJECTORIES_GROUP]
+        if not name or "/" in name or name in trajectories:
+            raise DataFormatError(self.path, f"trajectory name {name!r} is empty, contains "
+                                  "'/' or is already used")
+        source = self.path if source is None else source
+        appender = _TrajectoryAppender(trajectories.create_group(name), self.options,
+                                       self.chunk_atoms, self.chunk_frames)
+        for index, frame in enumerate(frames):
+            appender.add(validate_frame(frame, source, index))
+        appender.flush()
+        return appender.n_frames
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        assert self._file is not None and self._temporary is not None
+        try:
+            if exc_type is None:
+                self._file.attrs["format"] = fmt.FORMAT_NAME
+                self._file.attrs["format_version"] = fmt.FORMAT_VERSION
+            self._file.close()
+            if exc_type is None:
+                os.replace(self._temporary, self.path)
+        finally:
+            self._file = None
+            with contextlib.suppress(FileNotFoundError):
+                self._temporary.unlink()
+
+
+def temporary_sibling(path: Path) -> Path:
+    """A fresh hidden name next to ``path``, to write to before `os.replace` moves it there."""
+    return path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.partial"
+
+
+def write_frames(
+    path: str | os.PathLike[str],
+    frames: Iterable[Frame],
+    name: str = "default",
+    overwrite: bool = False,
+    compression: str | None = "gzip",
+) -> int:
+    """Write ``frames`` as the single trajectory ``name`` of a new file; return the count."""
+    with TrajectoryWriter(path, overwrite=overwrite, compression=compression) as writer:
+        return writer.add_trajectory(name, frames)
