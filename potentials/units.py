@@ -17,6 +17,8 @@ EV_PER_HARTREE: float = ase.units.Hartree
 """1 Hartree in eV."""
 ANGSTROM_PER_NM: float = 10.0
 """1 nm in Å."""
+ANGSTROM_PER_PM: float = 0.01
+"""1 pm in Å."""
 ANGSTROM_PER_BOHR: float = ase.units.Bohr
 """1 Bohr in Å."""
 EV_PER_ANGSTROM3_PER_GPA: float = ase.units.GPa
