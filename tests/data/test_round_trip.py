@@ -1,0 +1,95 @@
+"""extxyz -> HDF5 -> ase.Atoms is bitwise exact, for every shipped fixture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import pytest
+
+from potentials.data import TrajectoryFile, TrajectoryWriter, read_ase_frames, write_frames
+from potentials.graph.atomic_graph import stress_to_matrix
+
+
+def assert_same_atoms(expected: ase.Atoms, actual: ase.Atoms) -> None:
+    """Bitwise equality of structure and labels (stress compared as a 3x3 tensor)."""
+    assert np.array_equal(expected.numbers, actual.numbers)
+    assert np.array_equal(expected.positions, actual.positions)
+    assert np.array_equal(expected.cell.array, actual.cell.array)
+    assert np.array_equal(expected.pbc, actual.pbc)
+    results = expected.calc.results if expected.calc is not None else {}
+    actual_results = actual.calc.results if actual.calc is not None else {}
+    for name in ("energy", "forces", "stress"):
+        assert (name in results) == (name in actual_results), name
+        if name == "stress" and name in results:
+            assert np.array_equal(stress_to_matrix(results[name]),
+                                  stress_to_matrix(actual_results[name]))
+        elif name in results:
+            assert np.array_equal(results[name], actual_results[name]), name
+
+
+def test_extxyz_round_trip_is_bitwise(extxyz_fixture: Path, tmp_path: Path) -> None:
+    expected = ase.io.read(extxyz_fixture, index=":")
+    output = tmp_path / "out.h5"
+    assert write_frames(output, read_ase_frames(extxyz_fixture)) == len(expected)
+    with TrajectoryFile(output) as trajectory:
+        assert len(trajectory) == len(expected)
+        for index, atoms in enumerate(expected):
+            assert_same_atoms(atoms, trajectory[index])
+        for atoms, read_back in zip(expected, trajectory, strict=True):
+            assert_same_atoms(atoms, read_back)
+
+
+def test_metadata_round_trip(fixtures_dir: Path, tmp_path: Path) -> None:
+    output = tmp_path / "out.h5"
+    write_frames(output, read_ase_frames(fixtures_dir / "acac_5.xyz"))
+    with TrajectoryFile(output) as trajectory:
+        atoms = trajectory[3]
+    assert atoms.info["config_type"] == "300K_MD"
+    assert atoms.info["source_file"] == "acac_5.xyz"
+    assert "temperature_kelvin" not in atoms.info
+
+
+def test_missing_labels_are_masked_not_nan(fixtures_dir: Path, tmp_path: Path) -> None:
+    output = tmp_path / "out.h5"
+    write_frames(output, read_ase_frames(fixtures_dir / "mixed_sizes.xyz"))
+    with TrajectoryFile(output) as trajectory:
+        frames = [trajectory.read_frame(k) for k in range(len(trajectory))]
+    has_stress = [f.stress_ev_per_angstrom3 is not None for f in frames]
+    has_forces = [f.forces_ev_per_angstrom is not None for f in frames]
+    assert has_stress == [False, True, False, False, True, False, False]
+    assert has_forces == [True, True, True, False, True, True, True]  # isolated atom: energy only
+    assert all(f.energy_ev is not None for f in frames)
+
+
+def test_several_trajectories_keep_order_and_global_index(fixtures_dir: Path,
+                                                          tmp_path: Path) -> None:
+    output = tmp_path / "out.h5"
+    with TrajectoryWriter(output) as writer:
+        writer.add_trajectory("zeta", read_ase_frames(fixtures_dir / "ethanol_5.xyz"))
+        writer.add_trajectory("alpha", read_ase_frames(fixtures_dir / "acac_5.xyz"))
+    acac = ase.io.read(fixtures_dir / "acac_5.xyz", index=":")
+    with TrajectoryFile(output) as trajectory:
+        assert trajectory.names == ["zeta", "alpha"]
+        assert trajectory.trajectory_lengths() == {"zeta": 5, "alpha": 5}
+        assert len(trajectory) == 10
+        assert trajectory.locate(7) == (1, 2)
+        assert trajectory.locate(-1) == (1, 4)
+        assert_same_atoms(acac[2], trajectory[7])
+        assert list(trajectory.frame_atom_counts()) == [9] * 5 + [15] * 5
+        with pytest.raises(IndexError):
+            trajectory[10]
+
+
+@pytest.mark.parametrize("compression", ["gzip", "lzf", None])
+def test_compressions_and_small_chunks(fixtures_dir: Path, tmp_path: Path,
+                                       compression: str | None) -> None:
+    output = tmp_path / "out.h5"
+    expected = ase.io.read(fixtures_dir / "mixed_sizes.xyz", index=":")
+    with TrajectoryWriter(output, compression=compression, chunk_atoms=4,
+                          chunk_frames=2) as writer:
+        writer.add_trajectory("mixed", read_ase_frames(fixtures_dir / "mixed_sizes.xyz"))
+    with TrajectoryFile(output) as trajectory:
+        for index, atoms in enumerate(expected):
+            assert_same_atoms(atoms, trajectory[index])
