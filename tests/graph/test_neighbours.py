@@ -1,0 +1,99 @@
+"""neighbour_list against a brute-force O(N^2) search over periodic images."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from potentials.graph import neighbour_list
+
+
+def brute_force_pairs(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray,
+                      cutoff: float) -> set[tuple[int, int, int, int, int]]:
+    """Every (i, j, S) with |r_j - r_i + S @ cell| < cutoff, except (i, i, 0)."""
+    cell = cell.copy()
+    for axis in np.flatnonzero(~pbc & (np.linalg.norm(cell, axis=1) == 0)):
+        cell[axis] = np.cross(cell[(axis + 1) % 3], cell[(axis + 2) % 3])  # placeholder only
+    ranges = []
+    for axis in range(3):
+        if not pbc[axis]:
+            ranges.append([0])
+            continue
+        others = np.delete(cell, axis, axis=0)
+        normal = np.cross(others[0], others[1])
+        plane_spacing = abs(np.linalg.det(cell)) / np.linalg.norm(normal)
+        fractional = positions @ np.linalg.inv(cell)[:, axis]
+        reach = int(np.ceil(cutoff / plane_spacing + np.ptp(fractional))) + 1
+        ranges.append(range(-reach, reach + 1))
+    pairs = set()
+    for shift in itertools.product(*ranges):
+        offset = np.array(shift) @ cell
+        vectors = positions[None, :, :] - positions[:, None, :] + offset  # [n, n, 3]
+        close = np.linalg.norm(vectors, axis=-1) < cutoff
+        if not any(shift):
+            np.fill_diagonal(close, False)
+        for i, j in zip(*np.nonzero(close), strict=True):
+            pairs.add((int(i), int(j), *shift))
+    return pairs
+
+
+def random_triclinic_cell(rng: np.random.Generator, length: float) -> np.ndarray:
+    """A random, well-conditioned triclinic cell with vectors of roughly ``length``."""
+    cell = length * (np.eye(3) + rng.uniform(-0.3, 0.3, (3, 3)))
+    return cell if np.linalg.det(cell) > 0 else cell[[1, 0, 2]]
+
+
+def listed_pairs(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray,
+                 cutoff: float) -> set[tuple[int, int, int, int, int]]:
+    centres, neighbours, shifts = neighbour_list(positions, cell, pbc, cutoff)
+    assert centres.dtype == neighbours.dtype == shifts.dtype == np.int64
+    pairs = {(int(i), int(j), *map(int, s))
+             for i, j, s in zip(centres, neighbours, shifts, strict=True)}
+    assert len(pairs) == len(centres), "duplicate pairs"
+    return pairs
+
+
+PBCS = [(True, True, True), (True, True, False), (True, False, False), (False, True, True),
+        (False, False, False)]
+
+
+@pytest.mark.parametrize("pbc", PBCS)
+@pytest.mark.parametrize(("length", "n_atoms", "cutoff"), [
+    (8.0, 20, 3.0),   # cell larger than twice the cutoff
+    (4.0, 6, 3.5),    # cell about the cutoff
+    (2.2, 3, 5.0),    # cell much smaller than the cutoff: many images of each atom
+])
+def test_matches_brute_force(pbc: tuple[bool, bool, bool], length: float, n_atoms: int,
+                             cutoff: float) -> None:
+    rng = np.random.default_rng(hash((pbc, length)) % 2**32)
+    for _ in range(3):
+        cell = random_triclinic_cell(rng, length)
+        positions = rng.uniform(-0.1, 1.1, (n_atoms, 3)) @ cell  # some atoms outside the cell
+        expected = brute_force_pairs(positions, cell, np.array(pbc), cutoff)
+        assert listed_pairs(positions, cell, np.array(pbc), cutoff) == expected
+
+
+def test_slab_with_zero_vacuum_vector() -> None:
+    rng = np.random.default_rng(5)
+    cell = random_triclinic_cell(rng, 5.0)
+    cell[2] = 0.0  # ASE slabs may have no third vector along their non-periodic direction
+    positions = rng.uniform(0, 1, (10, 3)) @ np.vstack([cell[:2], [0, 0, 6.0]])
+    pbc = np.array([True, True, False])
+    assert listed_pairs(positions, cell, pbc, 4.0) == brute_force_pairs(positions, cell, pbc,
+                                                                        4.0)
+
+
+def test_pairs_are_symmetric() -> None:
+    rng = np.random.default_rng(11)
+    cell = random_triclinic_cell(rng, 3.0)
+    positions = rng.uniform(0, 1, (5, 3)) @ cell
+    pairs = listed_pairs(positions, cell, np.array([True] * 3), 4.0)
+    assert pairs == {(j, i, -a, -b, -c) for i, j, a, b, c in pairs}
+
+
+def test_isolated_molecule_ignores_cell() -> None:
+    positions = np.array([[0.0, 0, 0], [0, 0, 1.0], [0, 0, 9.0]])
+    pairs = listed_pairs(positions, 2.0 * np.eye(3), np.zeros(3, bool), 1.5)
+    assert pairs == {(0, 1, 0, 0, 0), (1, 0, 0, 0, 0)}
