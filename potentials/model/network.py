@@ -1,0 +1,106 @@
+"""The equivariant message-passing network: per-atom energies from an `AtomicGraph`."""
+
+from __future__ import annotations
+
+import torch
+from e3nn import o3
+from torch import nn
+
+from potentials.graph import AtomicGraph
+from potentials.model.config import ModelConfig
+from potentials.model.statistics import DataStatistics
+from potentials.nn.gate import Gate
+from potentials.nn.interaction import Interaction
+from potentials.nn.linear import EquivariantLinear
+from potentials.nn.mlp import MLP
+from potentials.nn.product import ManyBodyProduct
+from potentials.nn.radial import BesselBasis, PolynomialEnvelope
+
+
+class Layer(nn.Module):
+    """One message-passing layer: interaction, many-body product, gate, residual, readout."""
+
+    def __init__(self, config: ModelConfig, num_species: int, avg_num_neighbors: float,
+                 l_max_in: int, l_max_out: int, last: bool):
+        super().__init__()
+        c = config.num_channels
+        self.l_max_out = l_max_out
+        self.interaction = Interaction(
+            c, l_max_in, config.l_max_edge, config.num_radial_basis,
+            list(config.radial_hidden), avg_num_neighbors,
+        )
+        self.product = ManyBodyProduct(
+            c, config.l_max_edge, l_max_out, config.l_max_intermediate, config.correlation,
+            num_species,
+        )
+        self.linear = EquivariantLinear(c, c, l_max_out)
+        self.gate = Gate(c, l_max_out)
+        self.l_max_residual = min(l_max_in, l_max_out)
+        self.residual = EquivariantLinear(c, c, self.l_max_residual, num_species=num_species)
+        sizes = [c, config.readout_hidden, 1] if last else [c, 1]
+        self.readout = MLP(sizes)
+
+    def forward(self, features, species, edge_index, edge_harmonics, edge_radial):
+        """Returns (new features [n, C, (l_max_out+1)^2], energy contribution [n])."""
+        a_features = self.interaction(features, edge_index, edge_harmonics, edge_radial)
+        updated = self.gate(self.linear(self.product(a_features, species)))
+        width = (self.l_max_residual + 1) ** 2
+        residual = self.residual(features[:, :, :width], species)
+        updated = torch.cat([updated[:, :, :width] + residual, updated[:, :, width:]], dim=-1)
+        return updated, self.readout(updated[:, :, 0]).squeeze(-1)
+
+
+class EquivariantPotential(nn.Module):
+    r"""E(3)-equivariant potential in the MACE/NequIP family; returns per-atom energies in eV.
+
+    .. math::
+        E_i = s \sum_t \mathrm{readout}_t(h_i^{(t)}) + \mu + E_0(z_i)
+
+    with scale :math:`s`, shift :math:`\mu` and isolated-atom energies :math:`E_0` from
+    :class:`DataStatistics`. Features of layer t have irreps ``C x 0e + C x 1o + ...`` up to
+    ``config.l_max`` (scalars only after the last layer).
+    """
+
+    def __init__(self, config: ModelConfig, statistics: DataStatistics):
+        super().__init__()
+        self.config = config
+        self.statistics = statistics
+        self.cutoff_angstrom = config.cutoff_angstrom
+        num_species = len(statistics.atomic_numbers)
+        table = torch.full((119,), -1, dtype=torch.long)
+        table[list(statistics.atomic_numbers)] = torch.arange(num_species)
+        self.register_buffer("species_table", table)
+        self.register_buffer("e0s_ev", torch.tensor(statistics.e0s_ev))
+        self.register_buffer("scale_ev", torch.tensor(statistics.energy_scale_ev))
+        self.register_buffer("shift_ev", torch.tensor(statistics.energy_shift_ev))
+        self.embedding = nn.Parameter(torch.randn(num_species, config.num_channels))
+        self.radial_basis = BesselBasis(config.cutoff_angstrom, config.num_radial_basis)
+        self.envelope = PolynomialEnvelope(config.cutoff_angstrom, config.envelope_power)
+        self.harmonic_degrees = list(range(config.l_max_edge + 1))
+        self.layers = nn.ModuleList()
+        for t in range(config.num_layers):
+            last = t == config.num_layers - 1
+            self.layers.append(Layer(
+                config, num_species, statistics.avg_num_neighbors,
+                l_max_in=0 if t == 0 else config.l_max, l_max_out=0 if last else config.l_max,
+                last=last,
+            ))
+
+    def species_index(self, atomic_numbers: torch.Tensor) -> torch.Tensor:
+        """[n_atoms] index into this model's elements; -1 for elements it does not know."""
+        return self.species_table[atomic_numbers]
+
+    def forward(self, graph: AtomicGraph, edge_vectors: torch.Tensor) -> torch.Tensor:
+        """Per-atom energies [n_atoms] in eV from ``edge_vectors`` [n_edges, 3] r_j - r_i in Å."""
+        species = self.species_index(graph.atomic_numbers)
+        distances = edge_vectors.norm(dim=-1)  # [n_edges]
+        harmonics = o3.spherical_harmonics(
+            self.harmonic_degrees, edge_vectors, normalize=True, normalization="component"
+        )  # [n_edges, (l_max_edge+1)^2]
+        radial = self.radial_basis(distances) * self.envelope(distances).unsqueeze(-1)
+        features = self.embedding[species].unsqueeze(-1)  # [n_atoms, C, 1]
+        energy = torch.zeros_like(graph.pos[:, 0])
+        for layer in self.layers:
+            features, contribution = layer(features, species, graph.edge_index, harmonics, radial)
+            energy = energy + contribution
+        return self.scale_ev * energy + self.shift_ev + self.e0s_ev[species]
