@@ -25,7 +25,7 @@ from potentials.data.ase_frames import frame_to_atoms, read_ase_frames
 from potentials.data.errors import DataFormatError
 from potentials.data.frame import Frame
 from potentials.data.h5md import is_h5md, read_h5md_frames
-from potentials.data.reader import TrajectoryFile
+from potentials.data.reader import TrajectoryFile, open_hdf5
 from potentials.data.writer import TrajectoryWriter, temporary_sibling
 
 HDF5_SUFFIXES: tuple[str, ...] = (".h5", ".hdf5", ".hdf")
@@ -49,11 +49,14 @@ def input_kind(path: str | os.PathLike[str]) -> str:
         raise DataFormatError(path, "no such file")
     if not h5py.is_hdf5(path):
         return "ase"
-    if is_h5md(path):
-        return "h5md"
-    with h5py.File(path, "r") as file:
-        if "format" in file.attrs:
-            return "potentials"
+    with open_hdf5(path) as file:
+        try:
+            if is_h5md(file):
+                return "h5md"
+            if "format" in file.attrs:
+                return "potentials"
+        except (OSError, KeyError, RuntimeError) as error:
+            raise DataFormatError(path, f"corrupt HDF5 structure: {error}") from None
     raise DataFormatError(path, "HDF5 file that is neither a potentials trajectory (root "
                           "attribute 'format') nor H5MD (groups 'h5md' and 'particles')")
 

@@ -27,12 +27,9 @@ BLOCK_FRAMES: int = 256
 """Time steps read from the file at once."""
 
 
-def is_h5md(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is an HDF5 file with the ``h5md`` and ``particles`` groups of H5MD."""
-    if not os.path.isfile(path) or not h5py.is_hdf5(path):
-        return False
-    with h5py.File(path, "r") as file:
-        return "h5md" in file and "particles" in file
+def is_h5md(file: h5py.File) -> bool:
+    """Whether the open HDF5 ``file`` has the ``h5md`` and ``particles`` groups of H5MD."""
+    return "h5md" in file and "particles" in file
 
 
 def _value(node: h5py.Group | h5py.Dataset) -> h5py.Dataset:

@@ -211,8 +211,12 @@ class TrajectoryWriter:
 
 
 def temporary_sibling(path: Path) -> Path:
-    """A fresh hidden name next to ``path``, to write to before `os.replace` moves it there."""
-    return path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.partial"
+    """A fresh hidden name next to ``path``, to write to before `os.replace` moves it there.
+
+    It keeps the suffix of ``path``, because some writers (``ase.db``) choose the format by it.
+    """
+    tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+    return path.parent / f".{path.stem}.partial-{tag}{path.suffix}"
 
 
 def write_frames(

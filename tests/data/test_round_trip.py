@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import ase.io
-import numpy as np
 import pytest
 
 from potentials.data import TrajectoryFile, TrajectoryWriter, read_ase_frames, write_frames
-from potentials.graph.atomic_graph import stress_to_matrix
 
 
-def assert_same_atoms(expected: ase.Atoms, actual: ase.Atoms) -> None:
-    """Bitwise equality of structure and labels (stress compared as a 3x3 tensor)."""
-    assert np.array_equal(expected.numbers, actual.numbers)
-    assert np.array_equal(expected.positions, actual.positions)
-    assert np.array_equal(expected.cell.array, actual.cell.array)
-    assert np.array_equal(expected.pbc, actual.pbc)
-    results = expected.calc.results if expected.calc is not None else {}
-    actual_results = actual.calc.results if actual.calc is not None else {}
-    for name in ("energy", "forces", "stress"):
-        assert (name in results) == (name in actual_results), name
-        if name == "stress" and name in results:
-            assert np.array_equal(stress_to_matrix(results[name]),
-                                  stress_to_matrix(actual_results[name]))
-        elif name in results:
-            assert np.array_equal(results[name], actual_results[name]), name
-
-
-def test_extxyz_round_trip_is_bitwise(extxyz_fixture: Path, tmp_path: Path) -> None:
+def test_extxyz_round_trip_is_bitwise(extxyz_fixture: Path, tmp_path: Path,
+                                      assert_same_atoms: Callable) -> None:
     expected = ase.io.read(extxyz_fixture, index=":")
     output = tmp_path / "out.h5"
     assert write_frames(output, read_ase_frames(extxyz_fixture)) == len(expected)
@@ -63,8 +46,9 @@ def test_missing_labels_are_masked_not_nan(fixtures_dir: Path, tmp_path: Path) -
     assert all(f.energy_ev is not None for f in frames)
 
 
-def test_several_trajectories_keep_order_and_global_index(fixtures_dir: Path,
-                                                          tmp_path: Path) -> None:
+def test_several_trajectories_keep_order_and_global_index(
+    fixtures_dir: Path, tmp_path: Path, assert_same_atoms: Callable
+) -> None:
     output = tmp_path / "out.h5"
     with TrajectoryWriter(output) as writer:
         writer.add_trajectory("zeta", read_ase_frames(fixtures_dir / "ethanol_5.xyz"))
@@ -84,7 +68,8 @@ def test_several_trajectories_keep_order_and_global_index(fixtures_dir: Path,
 
 @pytest.mark.parametrize("compression", ["gzip", "lzf", None])
 def test_compressions_and_small_chunks(fixtures_dir: Path, tmp_path: Path,
-                                       compression: str | None) -> None:
+                                       compression: str | None,
+                                       assert_same_atoms: Callable) -> None:
     output = tmp_path / "out.h5"
     expected = ase.io.read(fixtures_dir / "mixed_sizes.xyz", index=":")
     with TrajectoryWriter(output, compression=compression, chunk_atoms=4,
