@@ -21,6 +21,9 @@ from potentials.data.ase_frames import frame_to_atoms
 from potentials.data.errors import DataFormatError
 from potentials.data.frame import Frame
 
+CHUNK_CACHE_BYTES: int = 4 * 2**20
+"""HDF5 chunk cache per open dataset: holds many decompressed chunks for random access."""
+
 
 def open_hdf5(path: str | os.PathLike[str]) -> h5py.File:
     """Open ``path`` read-only, turning HDF5's errors for bad files into `DataFormatError`."""
@@ -28,7 +31,7 @@ def open_hdf5(path: str | os.PathLike[str]) -> h5py.File:
     if not os.path.isfile(path):
         raise DataFormatError(path, "no such file")
     try:
-        return h5py.File(path, "r")
+        return h5py.File(path, "r", rdcc_nbytes=CHUNK_CACHE_BYTES)
     except OSError as error:
         raise DataFormatError(path, f"not a readable HDF5 file (corrupt or truncated?): "
                               f"{error}") from None
@@ -55,6 +58,7 @@ class TrajectoryFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         self._file = open_hdf5(self.path)
+        self._datasets: dict[tuple[str, str], h5py.Dataset] = {}
         try:
             fmt.check_root(self._file, self.path)
             group = self._file[fmt.TRAJECTORIES_GROUP]
@@ -84,6 +88,7 @@ class TrajectoryFile:
 
     def close(self) -> None:
         """Close the underlying HDF5 file."""
+        self._datasets = {}
         self._file.close()
 
     def trajectory_lengths(self) -> dict[str, int]:
@@ -137,7 +142,10 @@ class TrajectoryFile:
               frame: int | None) -> np.ndarray:
         """Rows ``start:stop`` of ``group[name]``; HDF5 read errors become `DataFormatError`."""
         try:
-            return group[name][start:stop]
+            key = (group.name, name)
+            if key not in self._datasets:  # keep datasets open: their chunk caches stay warm
+                self._datasets[key] = group[name]
+            return self._datasets[key][start:stop]
         except (OSError, RuntimeError, KeyError) as error:
             raise DataFormatError(self.path, f"cannot read (corrupt file?): {error}", frame,
                                   f"{group.name}/{name}") from None

@@ -145,8 +145,8 @@ class TrajectoryWriter:
         path: str | os.PathLike[str],
         overwrite: bool = False,
         compression: str | None = "gzip",
-        chunk_atoms: int = 4096,
-        chunk_frames: int = 512,
+        chunk_atoms: int = 1024,
+        chunk_frames: int = 256,
     ) -> None:
         if compression not in COMPRESSIONS:
             raise ValueError(f"compression must be one of {COMPRESSIONS}, got {compression!r}")
