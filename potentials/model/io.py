@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 from pathlib import Path
 
 import torch
 
+from potentials.atomic_write import torch_save_atomically
 from potentials.model.config import ModelConfig
 from potentials.model.network import EquivariantPotential
 from potentials.model.statistics import DataStatistics
@@ -61,15 +61,7 @@ def save_model(
         "metadata": dict(metadata or {}),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".partial")
-    os.close(handle)
-    try:
-        torch.save(content, temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    torch_save_atomically(content, path)
 
 
 def read_model_file(path: str | os.PathLike) -> dict:

@@ -1,0 +1,142 @@
+"""From the files named in a training config to in-memory graph splits and their checks."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from potentials.data.convert import ReadOptions, convert, input_kind
+from potentials.data.dataset import GraphDataset
+from potentials.graph import AtomicGraph
+from potentials.train.config import ConfigError, DataConfig
+
+
+@dataclass
+class Splits:
+    """Graphs of each split and the sha256 of the training files."""
+
+    train: list[AtomicGraph]
+    valid: list[AtomicGraph]
+    test: dict[str, list[AtomicGraph]]
+    train_sha256: str
+    n_train_total: int
+
+
+def file_sha256(paths: list[str]) -> str:
+    """sha256 over the bytes of ``paths`` in order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def ensure_hdf5(path: str, options: ReadOptions, cache_dir: str) -> str:
+    """``path`` itself if it is an HDF5 trajectory, else its conversion, cached by content hash."""
+    if input_kind(path) == "potentials":
+        return path
+    keys = f"{options.energy_key}|{options.forces_key}|{options.stress_key}".encode()
+    digest = hashlib.sha256(file_sha256([path]).encode() + keys).hexdigest()[:16]
+    target = Path(cache_dir).expanduser() / f"{Path(path).stem}-{digest}.h5"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        convert([path], target, options, progress=True)
+    return os.fspath(target)
+
+
+def split_indices(n_frames: int, valid_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded random (train, valid) split of ``range(n_frames)``."""
+    order = np.random.default_rng(seed).permutation(n_frames)
+    n_valid = int(round(valid_fraction * n_frames))
+    return np.sort(order[n_valid:]), np.sort(order[:n_valid])
+
+
+def load_graphs(dataset: GraphDataset, description: str) -> list[AtomicGraph]:
+    """Build every graph of ``dataset`` once, with a progress bar."""
+    return [dataset[k] for k in tqdm(range(len(dataset)), desc=description, leave=False)]
+
+
+def read_isolated_atoms(path: str) -> dict[int, float]:
+    """Atomic number -> energy in eV from a file of single-atom frames (any ASE format)."""
+    energies = {}
+    for index, atoms in enumerate(ase.io.read(path, index=":")):
+        if len(atoms) != 1:
+            raise ConfigError(f"{path}: frame {index} has {len(atoms)} atoms, expected 1")
+        energy = atoms.calc.results.get("energy") if atoms.calc else atoms.info.get("energy")
+        if energy is None:
+            raise ConfigError(f"{path}: frame {index} carries no energy")
+        energies[int(atoms.numbers[0])] = float(energy)
+    return energies
+
+
+def _check_splits(splits: Splits, config: DataConfig) -> None:
+    if not splits.train:
+        raise ConfigError("the training split is empty")
+    if not splits.valid:
+        raise ConfigError("the validation split is empty; raise data.valid_fraction or "
+                          "give data.valid_files")
+    trained = {int(z) for g in splits.train for z in g.atomic_numbers.tolist()}
+    for name, graphs in [("validation", splits.valid), *splits.test.items()]:
+        seen = {int(z) for g in graphs for z in g.atomic_numbers.tolist()}
+        if seen - trained:
+            from ase.data import chemical_symbols
+
+            missing = sorted(chemical_symbols[z] for z in seen - trained)
+            raise ConfigError(f"{name} data contains element(s) {missing} absent from the "
+                              f"training data")
+    has_forces = any(bool(g.has_forces.item()) for g in splits.train)
+    has_energy = any(bool(g.has_energy.item()) for g in splits.train)
+    if not has_energy and not config.train_on_forces_only:
+        raise ConfigError("the training data has no energies" + (
+            "; set data.train_on_forces_only: true to fit forces alone" if has_forces else ""))
+
+
+def _all(indices: np.ndarray) -> np.ndarray:
+    return indices
+
+
+def prepare_splits(config: DataConfig, cutoff_angstrom: float, seed: int,
+                   dtype: torch.dtype, shard: Callable[[np.ndarray], np.ndarray] = _all
+                   ) -> Splits:
+    """Convert inputs if needed, split them, build graphs and check the result.
+
+    ``shard`` picks this process's share of every split's frame indices (distributed
+    training); only those frames are read.
+    """
+    options = ReadOptions(config.energy_key, config.forces_key, config.stress_key)
+    train_files = [ensure_hdf5(p, options, config.cache_dir) for p in config.train_files]
+    pool = GraphDataset(train_files, cutoff_angstrom, dtype)
+    if config.valid_files:
+        train_index, valid_index = np.arange(len(pool)), None
+    else:
+        train_index, valid_index = split_indices(len(pool), config.valid_fraction, seed)
+    if config.max_train_frames is not None:
+        train_index = train_index[: config.max_train_frames]
+
+    def graphs(files: list[str], indices: np.ndarray | None, name: str) -> list[AtomicGraph]:
+        if indices is None:
+            indices = np.arange(len(GraphDataset(files, cutoff_angstrom, dtype)))
+        dataset = GraphDataset(files, cutoff_angstrom, dtype, shard(indices))
+        return load_graphs(dataset, name)
+
+    train = graphs(train_files, train_index, "train")
+    if valid_index is None:
+        valid_files = [ensure_hdf5(p, options, config.cache_dir) for p in config.valid_files]
+        valid = graphs(valid_files, None, "valid")
+    else:
+        valid = graphs(train_files, valid_index, "valid")
+    test = {Path(p).stem: graphs([ensure_hdf5(p, options, config.cache_dir)], None, "test")
+            for p in config.test_files}
+    splits = Splits(train, valid, test, file_sha256(list(config.train_files)),
+                    len(train_index))
+    _check_splits(splits, config)
+    return splits

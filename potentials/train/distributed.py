@@ -1,0 +1,78 @@
+"""Data-parallel training over processes started by ``torchrun`` (gloo on CPU, NCCL on GPU).
+
+Every rank holds a full copy of the model and reads only its shard of the training frames.
+The loss of a rank is its local sum divided by the global normaliser, so summing gradients
+over ranks gives exactly the gradient of the loss over the global batch.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class DistributedContext:
+    """This process's rank among ``world_size`` (1 when not distributed)."""
+
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_environment(cls, device: torch.device) -> DistributedContext:
+        """Join the process group described by torchrun's environment variables, if any."""
+        world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        if world_size == 1:
+            return cls()
+        if not dist.is_initialized():
+            backend = "nccl" if device.type == "cuda" else "gloo"
+            dist.init_process_group(backend=backend)
+        if device.type == "cuda":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        return cls(rank=dist.get_rank(), world_size=dist.get_world_size())
+
+    def sum(self, value: torch.Tensor) -> torch.Tensor:
+        """Sum of ``value`` over all ranks (the tensor itself when not distributed)."""
+        if self.world_size > 1:
+            value = value.clone()
+            dist.all_reduce(value, op=dist.ReduceOp.SUM)
+        return value
+
+    def sum_array(self, value: np.ndarray) -> np.ndarray:
+        """Sum of a numpy array over all ranks."""
+        if self.world_size == 1:
+            return value
+        return self.sum(torch.as_tensor(value, dtype=torch.float64)).numpy()
+
+    def sum_gradients(self, parameters: list[torch.nn.Parameter]) -> None:
+        """Replace every gradient by its sum over ranks (one flattened all-reduce)."""
+        if self.world_size == 1:
+            return
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in parameters]
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+        offset = 0
+        for parameter, grad in zip(parameters, grads):
+            n = grad.numel()
+            parameter.grad = flat[offset : offset + n].view_as(grad).clone()
+            offset += n
+
+    def shard(self, indices: np.ndarray) -> np.ndarray:
+        """This rank's share: every ``world_size``-th index starting at ``rank``."""
+        return indices[self.rank :: self.world_size]
+
+    def barrier(self) -> None:
+        if self.world_size > 1:
+            dist.barrier()
+
+    def close(self) -> None:
+        if self.world_size > 1 and dist.is_initialized():
+            dist.destroy_process_group()

@@ -1,0 +1,95 @@
+"""Error metrics accumulated over batches: MAE and RMSE of energy, forces and stress."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from potentials.graph import AtomicGraph
+
+METRIC_UNITS = {
+    "energy_mae_mev": "meV", "energy_rmse_mev": "meV",
+    "energy_per_atom_mae_mev": "meV/atom", "energy_per_atom_rmse_mev": "meV/atom",
+    "forces_mae_mev_per_angstrom": "meV/Å", "forces_rmse_mev_per_angstrom": "meV/Å",
+    "stress_mae_mev_per_angstrom3": "meV/Å³", "stress_rmse_mev_per_angstrom3": "meV/Å³",
+}
+"""Unit of every metric name returned by `ErrorAccumulator.summary`."""
+
+
+@dataclass
+class _Sums:
+    absolute: float = 0.0
+    squared: float = 0.0
+    count: int = 0
+
+    def add(self, error: torch.Tensor) -> None:
+        error = error.detach().double()
+        self.absolute += float(error.abs().sum())
+        self.squared += float(error.pow(2).sum())
+        self.count += error.numel()
+
+    def mae(self) -> float:
+        return self.absolute / self.count if self.count else math.nan
+
+    def rmse(self) -> float:
+        return math.sqrt(self.squared / self.count) if self.count else math.nan
+
+
+@dataclass
+class ErrorAccumulator:
+    """Collects prediction errors batch by batch; ``summary()`` gives metrics in meV units.
+
+    Force errors are per Cartesian component; stress errors per tensor component.
+    """
+
+    sums: dict[str, _Sums] = field(default_factory=lambda: {
+        k: _Sums() for k in ("energy", "energy_per_atom", "forces", "stress")})
+    predictions: dict[str, list[torch.Tensor]] = field(default_factory=lambda: {
+        "energy_per_atom": [], "energy_per_atom_ref": [], "forces": [], "forces_ref": []})
+    keep_predictions: bool = False
+
+    def add(self, predicted: dict[str, torch.Tensor], graph: AtomicGraph) -> None:
+        n_atoms = torch.bincount(graph.structure_index, minlength=graph.n_structures)
+        has_energy = graph.has_energy.bool()
+        if has_energy.any():
+            error = (predicted["energy"] - graph.energy)[has_energy]
+            self.sums["energy"].add(error)
+            self.sums["energy_per_atom"].add(error / n_atoms[has_energy])
+            if self.keep_predictions:
+                self.predictions["energy_per_atom"].append(
+                    (predicted["energy"] / n_atoms)[has_energy].detach().cpu())
+                self.predictions["energy_per_atom_ref"].append(
+                    (graph.energy / n_atoms)[has_energy].cpu())
+        atom_has_forces = graph.has_forces.bool()[graph.structure_index]
+        if "forces" in predicted and atom_has_forces.any():
+            self.sums["forces"].add((predicted["forces"] - graph.forces)[atom_has_forces])
+            if self.keep_predictions:
+                self.predictions["forces"].append(predicted["forces"][atom_has_forces].detach()
+                                                  .cpu().flatten())
+                self.predictions["forces_ref"].append(graph.forces[atom_has_forces].cpu()
+                                                      .flatten())
+        has_stress = graph.has_stress.bool()
+        if "stress" in predicted and has_stress.any():
+            self.sums["stress"].add((predicted["stress"] - graph.stress)[has_stress])
+
+    def sum_over_ranks(self, sum_array) -> None:
+        """Replace the sums by their totals over ranks (``sum_array``: numpy -> numpy)."""
+        keys = list(self.sums)
+        local = np.array([[self.sums[k].absolute, self.sums[k].squared, self.sums[k].count]
+                          for k in keys])
+        for key, (absolute, squared, count) in zip(keys, sum_array(local)):
+            self.sums[key] = _Sums(float(absolute), float(squared), int(round(count)))
+
+    def summary(self) -> dict[str, float]:
+        """Metrics in meV, meV/atom, meV/Å and meV/Å³ (names in `METRIC_UNITS`)."""
+        suffix = {"energy": "mev", "energy_per_atom": "mev", "forces": "mev_per_angstrom",
+                  "stress": "mev_per_angstrom3"}
+        out = {}
+        for key, sums in self.sums.items():
+            if sums.count:
+                out[f"{key}_mae_{suffix[key]}"] = 1000.0 * sums.mae()
+                out[f"{key}_rmse_{suffix[key]}"] = 1000.0 * sums.rmse()
+        return out

@@ -1,0 +1,83 @@
+"""What training leaves on disk for people: metrics CSV, learning curves, parity plots."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+
+from potentials.train.metrics import METRIC_UNITS, ErrorAccumulator
+
+
+def write_history_csv(history: list[dict], path: Path) -> None:
+    """One row per epoch with every recorded column (rewritten whole, atomically)."""
+    if not history:
+        return
+    columns = list(dict.fromkeys(key for row in history for key in row))
+    temporary = path.with_name(path.name + ".partial")
+    with open(temporary, "w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(history)
+    os.replace(temporary, path)
+
+
+def format_metrics(metrics: dict[str, float]) -> str:
+    """``E RMSE 1.23 meV  F RMSE 4.56 meV/Å`` style one-liner of the main metrics."""
+    short = {"energy_rmse_mev": "E RMSE", "energy_per_atom_rmse_mev": "E/atom RMSE",
+             "forces_rmse_mev_per_angstrom": "F RMSE", "forces_mae_mev_per_angstrom": "F MAE",
+             "stress_mae_mev_per_angstrom3": "S MAE"}
+    return "  ".join(f"{label} {metrics[key]:.3g} {METRIC_UNITS[key]}"
+                     for key, label in short.items() if key in metrics)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_learning_curves(history: list[dict], path: Path) -> None:
+    """Energy and force RMSE (train and validation) against epoch, log scale."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    epochs = [row["epoch"] for row in history]
+    for axis, key in zip(axes, ["energy_rmse_mev", "forces_rmse_mev_per_angstrom"]):
+        for split in ("train", "valid"):
+            values = [row.get(f"{split}_{key}", np.nan) for row in history]
+            axis.plot(epochs, values, label=split)
+        axis.set_yscale("log")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(f"{key.split('_')[0]} RMSE [{METRIC_UNITS[key]}]")
+        axis.legend()
+        axis.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def plot_parity(errors: ErrorAccumulator, title: str, path: Path) -> None:
+    """Predicted vs reference energy per atom and force components."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+    pairs = [("energy_per_atom", "energy per atom [eV]"), ("forces", "force component [eV/Å]")]
+    for axis, (key, label) in zip(axes, pairs):
+        if not errors.predictions[key]:
+            axis.set_visible(False)
+            continue
+        predicted = np.concatenate([t.numpy() for t in errors.predictions[key]])
+        reference = np.concatenate([t.numpy() for t in errors.predictions[key + "_ref"]])
+        axis.scatter(reference, predicted, s=3, alpha=0.5)
+        low, high = min(reference.min(), predicted.min()), max(reference.max(), predicted.max())
+        axis.plot([low, high], [low, high], color="black", linewidth=0.8)
+        axis.set_xlabel(f"reference {label}")
+        axis.set_ylabel(f"predicted {label}")
+        axis.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

@@ -1,0 +1,356 @@
+"""The training loop: epochs of weighted-loss descent, validation with the averaged weights,
+atomic checkpoints every epoch, exact resume, and export of the best model."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from potentials.data.statistics import compute_statistics
+from potentials.device import resolve_device, resolve_dtype
+from potentials.graph import AtomicGraph, batch_graphs
+from potentials.model import EquivariantPotential, load_model, predict, save_model
+from potentials.atomic_write import torch_save_atomically
+from potentials.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from potentials.train.config import TrainConfig, config_to_dict
+from potentials.train.data_setup import Splits, prepare_splits, read_isolated_atoms
+from potentials.train.distributed import DistributedContext
+from potentials.train.loss import LossWeights, weighted_loss
+from potentials.train.metrics import ErrorAccumulator
+from potentials.train.report import (
+    format_metrics, plot_learning_curves, plot_parity, write_history_csv,
+)
+from potentials.train.schedule import (
+    build_ema, build_optimizer, build_scheduler, parse_duration_seconds, step_scheduler,
+)
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+@dataclass
+class TrainingState:
+    """Progress that a checkpoint must carry for an exact resume."""
+
+    epoch: int = 0
+    elapsed_seconds: float = 0.0
+    stage: int = 1
+    best_valid_loss: float = math.inf
+    best_epoch: int = -1
+    epochs_without_improvement: int = 0
+    history: list[dict] = field(default_factory=list)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def frame_batches(graphs: list[AtomicGraph], batch_size: int, order: np.ndarray
+                  ) -> list[list[AtomicGraph]]:
+    """Consecutive groups of ``batch_size`` graphs in the given order (last one may be short)."""
+    return [[graphs[k] for k in order[i : i + batch_size]]
+            for i in range(0, len(order), batch_size)]
+
+
+class Trainer:
+    """Fits an `EquivariantPotential` as described by a `TrainConfig`."""
+
+    def __init__(self, config: TrainConfig, resume: bool = False, show_progress: bool = True):
+        self.config = config
+        self.output_dir = Path(config.output_dir)
+        self.device = resolve_device(config.device)
+        self.dtype = resolve_dtype(config.dtype)
+        self.context = DistributedContext.from_environment(self.device)
+        self.show_progress = show_progress and self.context.is_main
+        seed_everything(config.seed)
+        self.splits = self._prepare_data()
+        self.model = self._build_model().to(self.device)
+        self.optimizer = build_optimizer(self.model, config.optim)
+        self.scheduler = build_scheduler(self.optimizer, config.optim, config.optim.max_epochs)
+        self.ema = build_ema(self.model, config.optim.ema_decay)
+        self.state = TrainingState()
+        self.max_seconds = parse_duration_seconds(config.optim.max_time)
+        if resume:
+            self._restore(load_checkpoint(self.output_dir / CHECKPOINT_NAME))
+
+    # -- set-up ---------------------------------------------------------------------------
+    def _prepare_data(self) -> Splits:
+        if self.config.optim.batch_size % self.context.world_size:
+            raise ValueError(f"optim.batch_size = {self.config.optim.batch_size} is not "
+                             f"divisible by the {self.context.world_size} processes")
+        splits = prepare_splits(self.config.data, self.config.model.cutoff_angstrom,
+                                self.config.seed, self.dtype, self.context.shard)
+        self.n_train_global = splits.n_train_total
+        self.any_stress = bool(self.context.sum(torch.tensor(
+            float(sum(bool(g.has_stress.item()) for g in splits.train)))) > 0)
+        return splits
+
+    def _build_model(self) -> EquivariantPotential:
+        if self.config.init_from:
+            model = load_model(self.config.init_from, dtype=self.dtype)
+            trained = set(model.statistics.atomic_numbers)
+            seen = {int(z) for g in self.splits.train for z in g.atomic_numbers.tolist()}
+            if seen - trained:
+                raise ValueError(f"init_from model {self.config.init_from} knows elements "
+                                 f"{sorted(trained)}, the data has {sorted(seen)}")
+            return model.train()
+        isolated = self.config.data.isolated_atoms_file
+        statistics = compute_statistics(
+            self.splits.train, read_isolated_atoms(isolated) if isolated else None,
+            self.context.sum_array)
+        return EquivariantPotential(self.config.model, statistics).to(self.dtype)
+
+    # -- one epoch ------------------------------------------------------------------------
+    def loss_weights(self) -> LossWeights:
+        loss = self.config.loss
+        if self.state.stage == 2:
+            weights = LossWeights(loss.stage_two_energy_weight, loss.stage_two_forces_weight,
+                                  loss.stage_two_stress_weight)
+        else:
+            weights = LossWeights(loss.energy_weight, loss.forces_weight, loss.stress_weight)
+        if self.config.data.train_on_forces_only:
+            weights = LossWeights(0.0, weights.forces, weights.stress)
+        return weights
+
+    @property
+    def compute_stress(self) -> bool:
+        """Stress is predicted for every batch when it is weighted and some frame has it."""
+        return bool(self.loss_weights().stress) and self.any_stress
+
+    def _train_step(self, frames: list[AtomicGraph], batch_number: int) -> float:
+        self.optimizer.zero_grad(set_to_none=False)
+        weights = self.loss_weights()
+        loss_value = torch.zeros((), dtype=self.dtype)
+        if frames:
+            graph = batch_graphs(frames).to(self.device)
+            predicted = predict(self.model, graph, compute_forces=bool(weights.forces),
+                                compute_stress=self.compute_stress, training=True)
+            loss = weighted_loss(predicted, graph, weights, self.config.loss.huber_delta,
+                                 self.context.sum)
+            loss.backward()
+            loss_value = loss.detach().cpu()
+        else:  # this rank has no frames left in the epoch: contribute zero gradients
+            self._zero_gradients_with_collectives()
+        loss_value = float(self.context.sum(loss_value))
+        if not math.isfinite(loss_value):
+            raise NonFiniteLossError(
+                f"loss is {loss_value} at epoch {self.state.epoch + 1}, batch {batch_number}; "
+                f"the last good checkpoint is {self.output_dir / CHECKPOINT_NAME}")
+        parameters = list(self.model.parameters())
+        self.context.sum_gradients(parameters)
+        if self.config.optim.grad_clip:
+            torch.nn.utils.clip_grad_norm_(parameters, self.config.optim.grad_clip)
+        self.optimizer.step()
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
+        return loss_value
+
+    def _zero_gradients_with_collectives(self) -> None:
+        """Join the three normaliser all-reduces that ranks with frames perform."""
+        weights = self.loss_weights()
+        active = [weights.energy, weights.forces, weights.stress and self.compute_stress]
+        for _ in range(sum(1 for w in active if w)):
+            self.context.sum(torch.zeros((), dtype=self.dtype))
+
+    def _epoch_order(self) -> np.ndarray:
+        if not self.config.optim.shuffle:
+            return np.arange(len(self.splits.train))
+        rng = np.random.default_rng([self.config.seed, self.state.epoch])
+        return rng.permutation(len(self.splits.train))
+
+    def _train_epoch(self) -> float:
+        self.model.train()
+        local_batch = self.config.optim.batch_size // self.context.world_size
+        batches = frame_batches(self.splits.train, local_batch, self._epoch_order())
+        n_global = math.ceil(self.n_train_global / self.config.optim.batch_size)
+        batches += [[] for _ in range(n_global - len(batches))]
+        progress = tqdm(batches, desc=f"epoch {self.state.epoch + 1}", leave=False,
+                        disable=not self.show_progress, unit="batch")
+        total = 0.0
+        for number, frames in enumerate(progress):
+            total += self._train_step(frames, number)
+            progress.set_postfix(loss=f"{total / (number + 1):.4g}")
+        return total / max(len(batches), 1)
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self) -> Path:
+        """Train until a stopping criterion holds; export and report; return the model path."""
+        self._log(self._describe())
+        while (reason := self._should_stop()) is None:
+            self._maybe_start_stage_two()
+            start = time.perf_counter()
+            train_loss = self._train_epoch()
+            valid_loss, valid_errors = self.evaluate_graphs(self.splits.valid)
+            step_scheduler(self.scheduler, valid_loss)
+            self.state.epoch += 1
+            self.state.elapsed_seconds += time.perf_counter() - start
+            self._record_epoch(train_loss, valid_loss, valid_errors.summary())
+        self._log(f"stopped after epoch {self.state.epoch}: {reason}")
+        return self._finish()
+
+    def _describe(self) -> str:
+        n_parameters = sum(p.numel() for p in self.model.parameters())
+        return (f"training on {self.n_train_global} frames, validating on "
+                f"{len(self.splits.valid) * self.context.world_size} (approx.), "
+                f"{n_parameters} parameters, {self.config.dtype} on {self.device}, "
+                f"{self.context.world_size} process(es); statistics {self.model.statistics}")
+
+    def _record_epoch(self, train_loss: float, valid_loss: float, metrics: dict) -> None:
+        state = self.state
+        record = {"epoch": state.epoch, "time_s": round(state.elapsed_seconds, 2),
+                  "lr": self.optimizer.param_groups[0]["lr"], "stage": state.stage,
+                  "train_loss": train_loss, "valid_loss": valid_loss,
+                  **_prefixed("valid", metrics)}
+        state.history.append(record)
+        if valid_loss < state.best_valid_loss:
+            state.best_valid_loss, state.best_epoch = valid_loss, state.epoch
+            state.epochs_without_improvement = 0
+            if self.context.is_main:
+                self._export(self.output_dir / "best.model")
+        else:
+            state.epochs_without_improvement += 1
+        if self.context.is_main:
+            torch_save_atomically(self._checkpoint_content(), self.output_dir / CHECKPOINT_NAME)
+            write_history_csv(state.history, self.output_dir / "metrics.csv")
+        if state.epoch % self.config.log_every == 0:
+            self._log(f"epoch {state.epoch:5d}  {state.elapsed_seconds / 60:7.1f} min  "
+                      f"lr {record['lr']:.2e}  train loss {train_loss:.4g}  valid loss "
+                      f"{valid_loss:.4g}  {format_metrics(metrics)}")
+
+    def _export(self, path: Path) -> None:
+        metadata = {"epoch": str(self.state.epoch), "config": str(config_to_dict(self.config))}
+        save_model(self.evaluation_model(), path, self.splits.train_sha256, metadata)
+
+    def _finish(self) -> Path:
+        """Evaluate the best model on every split, write plots and the summary."""
+        best = self.output_dir / "best.model"
+        if self.context.is_main and not best.exists():
+            self._export(best)
+        self.context.barrier()
+        model = load_model(best, dtype=self.dtype, device=self.device)
+        if self.ema is not None:
+            self.ema.module.load_state_dict(model.state_dict())
+        else:
+            self.model.load_state_dict(model.state_dict())
+        summary = {"epochs": self.state.epoch, "best_epoch": self.state.best_epoch,
+                   "wall_time_s": round(self.state.elapsed_seconds, 1)}
+        splits = {"valid": self.splits.valid, **self.splits.test}
+        for name, graphs in splits.items():
+            _, errors = self.evaluate_graphs(graphs, keep_predictions=True)
+            summary[name] = errors.summary()
+            if self.context.is_main:
+                plot_parity(errors, name, self.output_dir / f"parity_{name}.png")
+                self._log(f"{name}: {format_metrics(summary[name])}")
+        final = self.output_dir / f"{self.config.name}.model"
+        if self.context.is_main:
+            plot_learning_curves(self.state.history, self.output_dir / "learning_curves.png")
+            (self.output_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+            shutil.copyfile(best, final)
+        return final
+
+    # -- validation ---------------------------------------------------------------------
+    def evaluation_model(self) -> torch.nn.Module:
+        """The averaged (EMA) weights if enabled, else the raw model."""
+        return self.ema.module if self.ema is not None else self.model
+
+    def evaluate_graphs(self, graphs: list[AtomicGraph], keep_predictions: bool = False
+                        ) -> tuple[float, ErrorAccumulator]:
+        """(loss, accumulated errors) of the evaluation model on ``graphs`` (all ranks)."""
+        model = self.evaluation_model().eval()
+        errors = ErrorAccumulator(keep_predictions=keep_predictions)
+        weights = self.loss_weights()
+        loss_sum, frames = 0.0, 0
+        for chunk in frame_batches(graphs, self.config.optim.valid_batch_size,
+                                   np.arange(len(graphs))):
+            graph = batch_graphs(chunk).to(self.device)
+            predicted = predict(model, graph, compute_stress=self.compute_stress)
+            loss = weighted_loss(predicted, graph, weights, self.config.loss.huber_delta)
+            loss_sum += float(loss.detach()) * len(chunk)
+            frames += len(chunk)
+            errors.add(predicted, graph)
+        totals = self.context.sum_array(np.array([loss_sum, frames], dtype=np.float64))
+        errors.sum_over_ranks(self.context.sum_array)
+        return totals[0] / max(totals[1], 1), errors
+
+    # -- stages, checkpoints, stopping ----------------------------------------------------
+    def _maybe_start_stage_two(self) -> None:
+        start = self.config.loss.stage_two_start
+        if self.state.stage == 2 or start is None:
+            return
+        by_epoch = self.state.epoch >= start * self.config.optim.max_epochs
+        by_time = self.max_seconds is not None and (
+            self.state.elapsed_seconds >= start * self.max_seconds)
+        if not (by_epoch or by_time):
+            return
+        self.state.stage = 2
+        if self.config.loss.stage_two_lr is not None:
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.config.loss.stage_two_lr
+        self.scheduler = build_scheduler(self.optimizer, self.config.optim,
+                                         self.config.optim.max_epochs - self.state.epoch)
+        self.state.best_valid_loss = math.inf  # the loss changed meaning
+        self.state.epochs_without_improvement = 0
+        self._log(f"stage two from epoch {self.state.epoch + 1}: loss weights "
+                  f"{self.loss_weights()}")
+
+    def _checkpoint_content(self) -> dict:
+        return {
+            "config": config_to_dict(self.config),
+            "state": asdict_state(self.state),
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else {},
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else {},
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def _restore(self, content: dict) -> None:
+        self.state = TrainingState(**content["state"])
+        if self.state.stage == 2 and self.config.loss.stage_two_start is not None:
+            self.scheduler = build_scheduler(self.optimizer, self.config.optim,
+                                             self.config.optim.max_epochs - self.state.epoch)
+        self.model.load_state_dict(content["model"])
+        if self.ema is not None:
+            self.ema.load_state_dict(content["ema"])
+        self.optimizer.load_state_dict(content["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(content["scheduler"])
+        torch.set_rng_state(content["torch_rng"])
+        self._log(f"resumed after epoch {self.state.epoch} "
+                  f"({self.state.elapsed_seconds / 60:.1f} min trained)")
+
+    def _should_stop(self) -> str | None:
+        optim = self.config.optim
+        if self.state.epoch >= optim.max_epochs:
+            return f"reached max_epochs = {optim.max_epochs}"
+        if self.max_seconds is not None and self.state.elapsed_seconds >= self.max_seconds:
+            return f"reached max_time = {optim.max_time}"
+        patience = optim.early_stopping_patience
+        if patience is not None and self.state.epochs_without_improvement >= patience:
+            return f"no validation improvement for {patience} epochs"
+        return None
+
+    def _log(self, message: str) -> None:
+        if self.context.is_main:
+            tqdm.write(message)
+
+
+def asdict_state(state: TrainingState) -> dict:
+    """A `TrainingState` as plain data for the checkpoint."""
+    return {name: getattr(state, name) for name in TrainingState.__dataclass_fields__}
+
+
+def _prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
+    return {f"{prefix}_{key}": value for key, value in metrics.items()}
