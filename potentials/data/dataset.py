@@ -110,6 +110,16 @@ class GraphDataset(Dataset):
             numbers.extend(self._file(k).frame_atomic_numbers())
         return [numbers[int(i)] for i in self.indices]
 
+    @property
+    def frame_energies(self) -> tuple[np.ndarray, np.ndarray]:
+        """[len(self)] reference energies in eV and [len(self)] has_energy, without graphs.
+
+        With `frame_species` this is what fitting isolated-atom energies needs.
+        """
+        energies, present = zip(*(self._file(k).frame_energies() for k in range(len(self.paths))),
+                                strict=True)
+        return np.concatenate(energies)[self.indices], np.concatenate(present)[self.indices]
+
     def close(self) -> None:
         """Close the files this process opened."""
         for file in self._files.values():

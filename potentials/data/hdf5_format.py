@@ -59,6 +59,13 @@ UNITS: dict[str, str] = {
     "temperature": "K",
 }
 """The ``unit`` attribute each dimensioned dataset must carry."""
+DTYPE_KINDS: dict[str, str] = {
+    "atomic_numbers": "iu",
+    "positions": "f", "forces": "f", "cell": "f", "energy": "f", "stress": "f",
+    "temperature": "f",
+    "pbc": "b", "has_energy": "b", "has_forces": "b", "has_stress": "b", "has_temperature": "b",
+}
+"""Allowed numpy dtype kinds of each dataset (integer, float, bool)."""
 STRING_METADATA: tuple[str, ...] = ("config_type", "source_file")
 """Optional per-frame string metadata; the empty string means "not given"."""
 
@@ -95,6 +102,10 @@ def _check_dataset(
     dataset = group[name]
     if dataset.shape != (rows, *trailing):
         raise DataFormatError(path, f"shape {dataset.shape}, expected {(rows, *trailing)}",
+                              field=field)
+    kinds = DTYPE_KINDS.get(name)
+    if kinds is not None and dataset.dtype.kind not in kinds:
+        raise DataFormatError(path, f"dtype {dataset.dtype} is not of kind {kinds!r}",
                               field=field)
     unit = UNITS.get(name)
     if unit is not None:
@@ -134,4 +145,7 @@ def check_trajectory(group: h5py.Group, path: str | os.PathLike[str]) -> np.ndar
     if metadata is not None:
         for name in metadata:
             _check_dataset(metadata, name, n_frames, (), path)
+        if "temperature" in metadata and "has_temperature" not in metadata:
+            raise DataFormatError(path, "missing dataset (required with temperature)",
+                                  field=f"{metadata.name}/has_temperature")
     return offsets.astype(np.int64)

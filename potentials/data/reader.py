@@ -116,6 +116,14 @@ class TrajectoryFile:
             out.extend(np.split(numbers.astype(np.int64), offsets[1:-1]))
         return out
 
+    def frame_energies(self) -> tuple[np.ndarray, np.ndarray]:
+        """[n_frames] energies in eV and [n_frames] has_energy; reads only those datasets."""
+        energies, present = [], []
+        for group in self._groups:
+            energies.append(self._read(group, "energy", 0, None, None))
+            present.append(self._read(group, "has_energy", 0, None, None).astype(bool))
+        return np.concatenate(energies), np.concatenate(present)
+
     def read_frame(self, index: int) -> Frame:
         """The raw arrays of global frame ``index``, reading only that frame's rows."""
         trajectory, local = self.locate(index)
@@ -138,7 +146,7 @@ class TrajectoryFile:
             for start in range(0, n_frames, block_frames):
                 yield from self.read_block(number, start, min(start + block_frames, n_frames))
 
-    def _read(self, group: h5py.Group, name: str, start: int, stop: int,
+    def _read(self, group: h5py.Group, name: str, start: int, stop: int | None,
               frame: int | None) -> np.ndarray:
         """Rows ``start:stop`` of ``group[name]``; HDF5 read errors become `DataFormatError`."""
         try:

@@ -183,6 +183,12 @@ def test_newer_format_version_is_refused(valid_file: Path) -> None:
      "unit attribute 'kcal/mol', expected 'eV'"),
     (lambda f: f["trajectories/default/energy"].resize((5,)), r"shape \(5,\)"),
     (lambda f: f["trajectories/default/frame_offsets"].__setitem__(3, 1), "increase strictly"),
+    (lambda f: f["trajectories/default"].create_dataset("metadata/temperature",
+                                                        data=np.zeros(299)).attrs.create(
+        "unit", "K"), "has_temperature': missing dataset"),
+    (lambda f: (f["trajectories/default"].__delitem__("pbc"),
+                f["trajectories/default"].__setitem__("pbc", np.zeros((299, 3)))),
+     "pbc': dtype float64 is not of kind 'b'"),
 ])
 def test_schema_violations_are_named(valid_file: Path, edit: object, message: str) -> None:
     with h5py.File(valid_file, "a") as file:

@@ -58,6 +58,10 @@ def test_indices_select_a_split(two_files: list[Path], reference_atoms: list) ->
     species = dataset.frame_species
     for k, i in enumerate(indices):
         np.testing.assert_array_equal(species[k], reference_atoms[i].numbers)
+    energies, has_energy = dataset.frame_energies
+    np.testing.assert_array_equal(energies, [reference_atoms[i].get_potential_energy()
+                                             for i in indices])
+    assert has_energy.all()
     with pytest.raises(IndexError):
         GraphDataset(two_files, CUTOFF, indices=[11])
 
