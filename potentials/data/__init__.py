@@ -5,7 +5,7 @@ from potentials.data.dataset import GraphDataset
 from potentials.data.errors import DataFormatError
 from potentials.data.frame import Frame, validate_frame
 from potentials.data.reader import TrajectoryFile
-from potentials.data.writer import TrajectoryWriter, write_frames
+from potentials.data.writer import TrajectoryWriter, write_atoms, write_frames
 
 __all__ = [
     "DataFormatError",
@@ -17,5 +17,6 @@ __all__ = [
     "frame_to_atoms",
     "read_ase_frames",
     "validate_frame",
+    "write_atoms",
     "write_frames",
 ]

@@ -15,10 +15,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
+import ase
 import h5py
 import numpy as np
 
 from potentials.data import hdf5_format as fmt
+from potentials.data.ase_frames import frame_from_atoms
 from potentials.data.errors import DataFormatError
 from potentials.data.frame import LABEL_ATTRIBUTES, Frame, validate_frame
 
@@ -229,3 +231,22 @@ def write_frames(
     """Write ``frames`` as the single trajectory ``name`` of a new file; return the count."""
     with TrajectoryWriter(path, overwrite=overwrite, compression=compression) as writer:
         return writer.add_trajectory(name, frames)
+
+
+def write_atoms(
+    path: str | os.PathLike[str],
+    images: Iterable[ase.Atoms],
+    name: str = "default",
+    energy_key: str | None = None,
+    forces_key: str | None = None,
+    stress_key: str | None = None,
+    overwrite: bool = False,
+) -> int:
+    """Write ``images`` (labels in their calculator or info/arrays) as trajectory ``name``.
+
+    A named key (``energy_key`` ...) must be present in every structure; without one, labels
+    are found by `potentials.graph.labels_from_atoms` and may be missing. Returns the count.
+    """
+    frames = (frame_from_atoms(atoms, energy_key, forces_key, stress_key, path=path, index=k)
+              for k, atoms in enumerate(images))
+    return write_frames(path, frames, name=name, overwrite=overwrite)

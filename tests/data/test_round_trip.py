@@ -8,7 +8,13 @@ from pathlib import Path
 import ase.io
 import pytest
 
-from potentials.data import TrajectoryFile, TrajectoryWriter, read_ase_frames, write_frames
+from potentials.data import (
+    TrajectoryFile,
+    TrajectoryWriter,
+    read_ase_frames,
+    write_atoms,
+    write_frames,
+)
 
 
 def test_extxyz_round_trip_is_bitwise(extxyz_fixture: Path, tmp_path: Path,
@@ -78,3 +84,13 @@ def test_compressions_and_small_chunks(fixtures_dir: Path, tmp_path: Path,
     with TrajectoryFile(output) as trajectory:
         for index, atoms in enumerate(expected):
             assert_same_atoms(atoms, trajectory[index])
+
+
+def test_write_atoms_with_calculator_labels(fixtures_dir: Path, tmp_path: Path,
+                                            assert_same_atoms: Callable) -> None:
+    images = ase.io.read(fixtures_dir / "cu_au_emt.xyz", index=":")
+    assert write_atoms(tmp_path / "emt.h5", images, name="emt") == len(images)
+    with TrajectoryFile(tmp_path / "emt.h5") as trajectory:
+        assert trajectory.names == ["emt"]
+        for atoms, read_back in zip(images, trajectory, strict=True):
+            assert_same_atoms(atoms, read_back)
