@@ -14,7 +14,7 @@ from potentials.graph import AtomicGraph
 
 
 class LennardJones(nn.Module):
-    r"""Per-atom energies :math:`E_i = \frac12 \sum_j [\phi(r_{ij}) - \phi(r_c)]`, :math:`r_{ij} < r_c`.
+    r"""Per-atom energies :math:`E_i = \frac12 \sum_{j: r_{ij} < r_c} [\phi(r_{ij}) - \phi(r_c)]`.
 
     :math:`\phi(r) = 4\varepsilon[(\sigma/r)^{12} - (\sigma/r)^6]`; the constant shift makes the
     energy continuous at the cutoff, exactly as ASE's ``LennardJones(smooth=False)``.

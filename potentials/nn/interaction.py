@@ -11,7 +11,7 @@ from potentials.nn.tensor_product import EdgeTensorProduct
 
 
 class Interaction(nn.Module):
-    r"""Atomic basis :math:`A_i = \frac{1}{\bar n} \sum_{j \in N(i)} R(r_{ij}) \, (W h_j) \otimes Y(\hat r_{ij})`.
+    r"""Atomic basis :math:`A_i = \bar n^{-1} \sum_{j} R(r_{ij}) (W h_j) \otimes Y(\hat r_{ij})`.
 
     The neighbour features (``l <= l_max_in``) are mixed by a linear map, coupled channel by
     channel with the spherical harmonics of the edge direction (``l <= l_max_edge``), with one

@@ -14,7 +14,8 @@ class MLP(nn.Module):
     def __init__(self, sizes: list[int]):
         super().__init__()
         self.layers = nn.ModuleList(
-            nn.Linear(n_in, n_out, bias=False) for n_in, n_out in zip(sizes[:-1], sizes[1:])
+            nn.Linear(n_in, n_out, bias=False)
+            for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
         )
         for layer in self.layers:
             nn.init.normal_(layer.weight, std=1.0 / math.sqrt(layer.in_features))

@@ -47,5 +47,6 @@ class PolynomialEnvelope(nn.Module):
         p = self.power
         x = distances_angstrom / self.cutoff_angstrom
         xp = x.pow(p)
-        u = 1.0 - 0.5 * (p + 1) * (p + 2) * xp + p * (p + 2) * xp * x - 0.5 * p * (p + 1) * xp * x * x
+        u = 1.0 - 0.5 * (p + 1) * (p + 2) * xp + p * (p + 2) * xp * x
+        u = u - 0.5 * p * (p + 1) * xp * x * x
         return torch.where(x < 1.0, u, torch.zeros_like(u))

@@ -69,7 +69,9 @@ class EdgeTensorProduct(nn.Module):
         self.dim_out = n_components(l_max_out)
         blocks = coupling_tensor(self.paths, l_max_x, l_max_y, l_max_out)
         # Rows ordered by l1, then path, then component m1 (paths are already sorted by l1).
-        self.paths_per_degree = [sum(1 for p in self.paths if p[0] == l) for l in range(l_max_x + 1)]
+        self.paths_per_degree = [
+            sum(1 for p in self.paths if p[0] == l) for l in range(l_max_x + 1)
+        ]
         row_blocks = [
             blocks[index, component]  # [dim_y, dim_out]
             for index, (l1, _, _) in enumerate(self.paths)

@@ -60,7 +60,7 @@ class DistributedContext:
         flat = torch.cat([g.reshape(-1) for g in grads])
         dist.all_reduce(flat, op=dist.ReduceOp.SUM)
         offset = 0
-        for parameter, grad in zip(parameters, grads):
+        for parameter, grad in zip(parameters, grads, strict=True):
             n = grad.numel()
             parameter.grad = flat[offset : offset + n].view_as(grad).clone()
             offset += n

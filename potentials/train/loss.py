@@ -67,7 +67,8 @@ def weighted_loss(
     if weights.energy:
         error = (predicted["energy"] - graph.energy) / n_atoms
         mask = frame_weight * graph.has_energy
-        loss = loss + weights.energy * _masked_mean(_penalty(error, huber_delta), mask, sum_over_ranks)
+        penalty = _penalty(error, huber_delta)
+        loss = loss + weights.energy * _masked_mean(penalty, mask, sum_over_ranks)
     if weights.forces and "forces" in predicted:
         error = predicted["forces"] - graph.forces  # [n_atoms, 3]
         mask = (frame_weight * graph.has_forces)[graph.structure_index]

@@ -80,7 +80,7 @@ class ErrorAccumulator:
         keys = list(self.sums)
         local = np.array([[self.sums[k].absolute, self.sums[k].squared, self.sums[k].count]
                           for k in keys])
-        for key, (absolute, squared, count) in zip(keys, sum_array(local)):
+        for key, (absolute, squared, count) in zip(keys, sum_array(local), strict=True):
             self.sums[key] = _Sums(float(absolute), float(squared), int(round(count)))
 
     def summary(self) -> dict[str, float]:

@@ -47,7 +47,7 @@ def plot_learning_curves(history: list[dict], path: Path) -> None:
     plt = _pyplot()
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
     epochs = [row["epoch"] for row in history]
-    for axis, key in zip(axes, ["energy_rmse_mev", "forces_rmse_mev_per_angstrom"]):
+    for axis, key in zip(axes, ["energy_rmse_mev", "forces_rmse_mev_per_angstrom"], strict=True):
         for split in ("train", "valid"):
             values = [row.get(f"{split}_{key}", np.nan) for row in history]
             axis.plot(epochs, values, label=split)
@@ -66,7 +66,7 @@ def plot_parity(errors: ErrorAccumulator, title: str, path: Path) -> None:
     plt = _pyplot()
     figure, axes = plt.subplots(1, 2, figsize=(10, 4.5))
     pairs = [("energy_per_atom", "energy per atom [eV]"), ("forces", "force component [eV/Å]")]
-    for axis, (key, label) in zip(axes, pairs):
+    for axis, (key, label) in zip(axes, pairs, strict=True):
         if not errors.predictions[key]:
             axis.set_visible(False)
             continue

@@ -15,11 +15,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from potentials.atomic_write import torch_save_atomically
 from potentials.data.statistics import compute_statistics
 from potentials.device import resolve_device, resolve_dtype
 from potentials.graph import AtomicGraph, batch_graphs
 from potentials.model import EquivariantPotential, load_model, predict, save_model
-from potentials.atomic_write import torch_save_atomically
 from potentials.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from potentials.train.config import TrainConfig, config_to_dict
 from potentials.train.data_setup import Splits, prepare_splits, read_isolated_atoms
@@ -27,10 +27,17 @@ from potentials.train.distributed import DistributedContext
 from potentials.train.loss import LossWeights, weighted_loss
 from potentials.train.metrics import ErrorAccumulator
 from potentials.train.report import (
-    format_metrics, plot_learning_curves, plot_parity, write_history_csv,
+    format_metrics,
+    plot_learning_curves,
+    plot_parity,
+    write_history_csv,
 )
 from potentials.train.schedule import (
-    build_ema, build_optimizer, build_scheduler, parse_duration_seconds, step_scheduler,
+    build_ema,
+    build_optimizer,
+    build_scheduler,
+    parse_duration_seconds,
+    step_scheduler,
 )
 
 
@@ -53,7 +60,6 @@ class TrainingState:
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
-    np.random.seed(seed)
     torch.manual_seed(seed)
 
 
