@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 
 from potentials.data.errors import DataFormatError
 
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (DataFormatError, OSError, ValueError)
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    DataFormatError, OSError, ValueError, FloatingPointError,
+)
 """Exceptions reported as a one-line message rather than a traceback."""
 
 
@@ -64,7 +66,33 @@ def _run_info(args: argparse.Namespace) -> int:
     return 0
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_convert, _add_info]
+def _add_train(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train", help="fit a potential to HDF5/extxyz reference data",
+        description="Train an equivariant potential as described by a YAML config (every "
+        "option and its default: docs/training.md). Launch with torchrun for data-parallel "
+        "training on several processes or GPUs.")
+    parser.add_argument("config", metavar="CONFIG.yaml", help="training configuration")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        dest="overrides", help="override a config key, e.g. optim.lr=0.005")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from OUTPUT_DIR/checkpoint.pt of a killed run")
+    parser.set_defaults(func=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from potentials.train.config import load_config
+    from potentials.train.trainer import Trainer
+
+    config = load_config(args.config, args.overrides)
+    model_path = Trainer(config, resume=args.resume).run()
+    print(f"model written to {model_path}")
+    return 0
+
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_convert, _add_info, _add_train,
+]
 """Functions that each add one subcommand to the parser."""
 
 

@@ -79,7 +79,7 @@ class EdgeTensorProduct(nn.Module):
         ]
         self.n_rows = len(row_blocks)
         stacked = torch.stack(row_blocks, dim=1)  # [dim_y, rows, dim_out]
-        self.register_buffer("harmonics_to_rows", stacked.flatten(1).to(torch.get_default_dtype()))
+        self.register_buffer("harmonics_to_rows", stacked.flatten(1))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """``x`` [E, C, dim_x], ``y`` [E, dim_y], ``weights`` [E, C, n_paths] -> [E, C, dim_out]."""
@@ -107,7 +107,7 @@ class SpeciesTensorProduct(nn.Module):
         self.dim_x, self.dim_y = n_components(l_max_x), n_components(l_max_y)
         self.dim_out = n_components(l_max_out)
         blocks = coupling_tensor(self.paths, l_max_x, l_max_y, l_max_out)
-        self.register_buffer("blocks", blocks.flatten(2).to(torch.get_default_dtype()))
+        self.register_buffer("blocks", blocks.flatten(2))
         self.weights = nn.Parameter(
             init_scale * torch.randn(num_species, num_channels, self.n_paths)
         )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 from tqdm import tqdm
 
 from potentials.atomic_write import torch_save_atomically
@@ -41,7 +42,7 @@ from potentials.train.schedule import (
 )
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
 
 
@@ -194,6 +195,10 @@ class Trainer:
     def run(self) -> Path:
         """Train until a stopping criterion holds; export and report; return the model path."""
         self._log(self._describe())
+        if self.context.is_main:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            (self.output_dir / "config.yaml").write_text(
+                yaml.safe_dump(config_to_dict(self.config), sort_keys=False))
         while (reason := self._should_stop()) is None:
             self._maybe_start_stage_two()
             start = time.perf_counter()

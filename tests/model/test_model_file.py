@@ -1,0 +1,83 @@
+"""Model files: exact round trip, and refusal of anything that is not plain data."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import torch
+
+from potentials.graph import from_atoms
+from potentials.model import ModelFileError, load_model, predict, save_model
+from potentials.model.io import read_model_file
+
+from .conftest import make_model, random_structure
+
+
+def test_round_trip_is_bit_for_bit(tmp_path):
+    model = make_model("vector-hidden")
+    path = tmp_path / "m.model"
+    save_model(model, path, training_data_sha256="abc", metadata={"note": "test"})
+    loaded = load_model(path)
+    graph = from_atoms(random_structure(3, periodic=True), model.cutoff_angstrom)
+    before = predict(model, graph, compute_stress=True)
+    after = predict(loaded, graph, compute_stress=True)
+    for key in ("energy", "forces", "stress"):
+        assert torch.equal(before[key], after[key]), key
+    assert loaded.metadata == {"note": "test"}
+    assert read_model_file(path)["training_data_sha256"] == "abc"
+
+
+class Payload:
+    def __reduce__(self):
+        return (print, ("code ran while loading",))
+
+
+def test_pickled_object_is_refused(tmp_path, capsys):
+    model = make_model("scalar-hidden")
+    path = tmp_path / "evil.model"
+    save_model(model, path)
+    content = torch.load(path, weights_only=True)
+    content["metadata"] = Payload()
+    with open(path, "wb") as stream:
+        pickle.dump(content, stream)
+    with pytest.raises(ModelFileError, match="refused"):
+        load_model(path)
+    assert "code ran" not in capsys.readouterr().out
+
+
+def _rewrite(path, **changes):
+    content = torch.load(path, weights_only=True)
+    for key, value in changes.items():
+        if value is None:
+            del content[key]
+        else:
+            content[key] = value
+    torch.save(content, path)
+
+
+def test_newer_format_version_is_refused(tmp_path):
+    path = tmp_path / "m.model"
+    save_model(make_model("scalar-hidden"), path)
+    _rewrite(path, format_version=99)
+    with pytest.raises(ModelFileError, match="newer"):
+        load_model(path)
+
+
+def test_missing_keys_are_named(tmp_path):
+    path = tmp_path / "m.model"
+    save_model(make_model("scalar-hidden"), path)
+    _rewrite(path, statistics=None)
+    with pytest.raises(ModelFileError, match="statistics"):
+        load_model(path)
+
+
+def test_weights_that_do_not_match_the_config(tmp_path):
+    path = tmp_path / "m.model"
+    model = make_model("scalar-hidden")
+    save_model(model, path)
+    state = dict(model.state_dict())
+    state.pop(next(iter(state)))
+    _rewrite(path, state_dict=state)
+    with pytest.raises(ModelFileError, match="missing"):
+        load_model(path)
