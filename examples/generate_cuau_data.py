@@ -74,12 +74,13 @@ BULK_CELLS: tuple[tuple[bool, tuple[int, int, int]], ...] = (
 SLABS: tuple[tuple[Callable[..., ase.Atoms], tuple[int, int, int]], ...] = (
     (fcc111, (2, 2, 6)),  # 24 atoms
     (fcc111, (2, 2, 8)),  # 32 atoms
-    (fcc111, (3, 3, 4)),  # 36 atoms
+    (fcc111, (3, 2, 6)),  # 36 atoms
+    (fcc111, (2, 4, 5)),  # 40 atoms
     (fcc100, (2, 2, 6)),  # 24 atoms
     (fcc100, (3, 3, 4)),  # 36 atoms
     (fcc100, (2, 2, 10)),  # 40 atoms
 )
-"""(builder, size) of the slabs."""
+"""(builder, size) of the slabs; an orthogonal fcc(111) cell needs an even second size."""
 
 
 @dataclass(frozen=True)

@@ -99,3 +99,17 @@ def test_strains_stay_within_four_percent(script: ModuleType) -> None:
         strain = script.random_strain_tensor(rng)
         np.testing.assert_array_equal(strain, strain.T)
         assert np.abs(strain).max() <= script.MAX_STRAIN
+
+
+def test_every_cell_and_slab_builds(script: ModuleType) -> None:
+    rng = np.random.default_rng(0)
+    for cubic, repetitions in script.BULK_CELLS:
+        atoms = script.bulk("Cu", "fcc", a=3.61, cubic=cubic).repeat(repetitions)
+        assert 27 <= len(atoms) <= 48
+    for builder, size in script.SLABS:
+        atoms = script.occupy(builder("Cu", size=size, a=3.8, orthogonal=True,
+                                      vacuum=script.SLAB_VACUUM_ANGSTROM), 5, rng)
+        assert 24 <= len(atoms) <= 48
+        assert np.sum(atoms.numbers == 79) == 5
+        thickness = np.ptp(atoms.positions[:, 2])
+        assert atoms.cell[2, 2] - thickness >= 10.0
