@@ -6,7 +6,7 @@ frames are snapshots of short Langevin MD runs of random substitutional fcc Cu�
 - ``bulk``: unstrained supercells (32 or 48 atoms, cubic; 27 atoms, primitive),
 - ``strained``: the same under a random symmetric strain of up to ±4 % per component,
 - ``vacancy``: supercells with one or two atoms removed,
-- ``surface``: fcc(111) and fcc(100) slabs with 12 Å of vacuum along z,
+- ``surface``: fcc(111) and fcc(100) slabs with 14 Å of vacuum along z,
 
 at Au fractions 0, 1/8, ..., 1 and temperatures 300–1,400 K. The lattice constant follows
 Vegard's law, ``a(x) = (1 - x) a_Cu + x a_Au`` with the Au fraction ``x``. Every frame is
@@ -61,8 +61,9 @@ CONFIG_MIX: dict[str, float] = {"bulk": 0.40, "strained": 0.25, "vacancy": 0.15,
 """Fraction of the frames of each config type."""
 MAX_STRAIN: float = 0.04
 """Largest magnitude of any strain tensor component."""
-SLAB_VACUUM_ANGSTROM: float = 6.0
-"""Vacuum added on each side of a slab, so periodic images are 12 Å apart along z."""
+SLAB_VACUUM_ANGSTROM: float = 7.0
+"""Vacuum added on each side of a slab: 14 Å between periodic images along z, which stays
+above 10 Å when a hot slab roughens."""
 MAX_FORCE_EV_PER_ANGSTROM: float = 10.0
 """Snapshots with a larger atomic force are rejected as unphysical."""
 BULK_CELLS: tuple[tuple[bool, tuple[int, int, int]], ...] = (
@@ -298,14 +299,14 @@ def summary_row(name: str, frames: list[Frame]) -> str:
                     for frame in frames)
     stress = np.array([np.asarray(frame.stress_ev_per_angstrom3) for frame in frames])
     return (f"{name:<10} {len(frames):>6} {counts.min():>5}-{counts.max():<3} "
-            f"{per_atom_ev.min():>8.4f} .. {per_atom_ev.max():<8.4f} {max_force:>8.3f} "
-            f"{stress.min():>9.5f} .. {stress.max():<9.5f}")
+            f"{per_atom_ev.min():>8.4f} .. {per_atom_ev.max():<8.4f} {max_force:>13.3f} "
+            f"{stress.min():>9.5f} .. {stress.max():.5f}")
 
 
 def print_summary(frames_by_type: dict[str, list[Frame]]) -> None:
     """Frames, atom counts, energy per atom, max |F| and stress range, per config type."""
-    print(f"{'config':<10} {'frames':>6} {'atoms':>9} {'E/atom [eV] min .. max':>22} "
-          f"{'max|F| eV/Å':>11} {'stress [eV/Å³] min .. max':>26}")
+    print(f"{'config':<10} {'frames':>6} {'atoms':>9} {'E/atom [eV]':^20} "
+          f"{'max|F| [eV/Å]':>13}   {'stress [eV/Å³]'}")
     for config_type, frames in frames_by_type.items():
         if frames:
             print(summary_row(config_type, frames))
