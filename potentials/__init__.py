@@ -1,7 +1,18 @@
 """potentials: E(3)-equivariant machine-learned interatomic potentials for ASE."""
 
-from potentials.graph import AtomicGraph, batch_graphs, from_atoms
-
 __version__ = "0.1.0"
 
-__all__ = ["AtomicGraph", "batch_graphs", "from_atoms", "__version__"]
+from potentials.calculator import EquiCalculator  # noqa: E402
+from potentials.graph import AtomicGraph, batch_graphs, from_atoms  # noqa: E402
+from potentials.model import load_model, predict, save_model  # noqa: E402
+
+__all__ = [
+    "AtomicGraph",
+    "EquiCalculator",
+    "__version__",
+    "batch_graphs",
+    "from_atoms",
+    "load_model",
+    "predict",
+    "save_model",
+]

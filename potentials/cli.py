@@ -90,8 +90,139 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="error metrics of a model on labelled data",
+        description="Energy, force and stress MAE/RMSE of a model on each data file (HDF5 or "
+        "anything ASE reads), with parity plots.")
+    parser.add_argument("data", nargs="+", metavar="DATA", help="labelled data files")
+    parser.add_argument("--model", default="acac", help="shipped model name or model file")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--plots", default=".", metavar="DIR",
+                        help="directory for parity plots (default: current)")
+    parser.set_defaults(func=_run_evaluate)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from potentials.train.evaluate import evaluate_model, format_table, save_parity_plots
+
+    evaluations = evaluate_model(args.model, args.data, args.batch_size, args.dtype,
+                                 args.device)
+    print(format_table(evaluations))
+    for path in save_parity_plots(evaluations, args.plots):
+        print(f"parity plot: {path}")
+    return 0
+
+
+def _add_md(subparsers: argparse._SubParsersAction) -> None:
+    from potentials.md.options import ENSEMBLES, MDOptions
+
+    defaults = MDOptions()
+    parser = subparsers.add_parser(
+        "md", help="molecular dynamics with a trained model",
+        description="Run MD with a trained model. With no arguments: Langevin MD of "
+        "acetylacetone at 300 K with the shipped acac model.")
+    parser.add_argument("--model", default="acac", help="shipped model name or model file")
+    parser.add_argument("--structure", help="structure file (default: the shipped "
+                        "structure of a shipped model, e.g. acetylacetone for acac)")
+    parser.add_argument("--ensemble", default=defaults.ensemble, choices=ENSEMBLES)
+    parser.add_argument("--temperature", type=float, default=defaults.temperature_kelvin,
+                        help="temperature in K (default %(default)s)")
+    parser.add_argument("--pressure", type=float, default=defaults.pressure_gpa,
+                        help="pressure in GPa for npt (default %(default)s)")
+    parser.add_argument("--timestep", type=float, default=defaults.timestep_fs,
+                        help="time step in fs (default %(default)s)")
+    parser.add_argument("--steps", type=int, default=defaults.steps)
+    parser.add_argument("--friction", type=float, default=defaults.friction_per_fs,
+                        help="Langevin friction in 1/fs (default %(default)s)")
+    parser.add_argument("--write-every", type=int, default=defaults.write_every)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--output", help="trajectory: .h5 (HDF5, trainable) or any ASE "
+                        "format (default: md-MODEL-TIMESTAMP.h5)")
+    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    parser.add_argument("--device", default="auto")
+    parser.set_defaults(func=_run_md)
+
+
+def _run_md(args: argparse.Namespace) -> int:
+    import time
+
+    from potentials.md.options import MDOptions
+    from potentials.md.runner import initialise_velocities, run_md
+    from potentials.md.setup import load_structure_and_calculator
+    from potentials.md.trajectory import TrajectoryOutput
+
+    options = MDOptions(args.ensemble, args.temperature, args.pressure, args.timestep,
+                        args.steps, args.friction, write_every=args.write_every,
+                        seed=args.seed)
+    atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype)
+    output = args.output or f"md-{args.model}-{time.strftime('%Y%m%d-%H%M%S')}.h5"
+    print(f"{args.ensemble} MD of {atoms.get_chemical_formula()} ({len(atoms)} atoms) with "
+          f"model {args.model}: {args.steps} steps of {args.timestep} fs at "
+          f"{args.temperature} K -> {output}")
+    initialise_velocities(atoms, options)
+    with TrajectoryOutput(output, overwrite=args.overwrite) as trajectory:
+        summary = run_md(atoms, options, trajectory)
+    print(summary.format(args.ensemble))
+    print(f"{summary.frames_written} frames written to {output}")
+    return 0
+
+
+def _add_relax(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("relax", help="relax a structure (and its cell)")
+    parser.add_argument("--model", default="acac", help="shipped model name or model file")
+    parser.add_argument("--structure", help="structure file (default: the model's shipped "
+                        "structure)")
+    parser.add_argument("--fmax", type=float, default=0.01,
+                        help="force criterion in eV/Å (default %(default)s)")
+    parser.add_argument("--optimizer", default="bfgs", choices=["bfgs", "fire"])
+    parser.add_argument("--cell", action="store_true", help="relax the cell too "
+                        "(FrechetCellFilter)")
+    parser.add_argument("--steps", type=int, default=1000, help="maximum steps")
+    parser.add_argument("--output", help="relaxed structure file (default: relaxed.xyz)",
+                        default="relaxed.xyz")
+    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    parser.add_argument("--device", default="auto")
+    parser.set_defaults(func=_run_relax)
+
+
+def _run_relax(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import ase.io
+
+    from potentials.md.relax import relax
+    from potentials.md.setup import load_structure_and_calculator
+    from potentials.md.trajectory import labelled_copy
+
+    if Path(args.output).exists() and not args.overwrite:
+        raise FileExistsError(f"{args.output}: output exists; pass --overwrite to replace it")
+    atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype)
+    summary = relax(atoms, args.fmax, args.optimizer, args.cell, args.steps)
+    ase.io.write(args.output, labelled_copy(atoms))
+    print(summary.format())
+    print(f"relaxed structure written to {args.output}")
+    return 0 if summary.converged else 2
+
+
+def _add_models(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("models", help="list the shipped models")
+    parser.set_defaults(func=_run_models)
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    from potentials.model.registry import describe_shipped_models
+
+    print(describe_shipped_models())
+    return 0
+
+
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _add_convert, _add_info, _add_train,
+    _add_convert, _add_info, _add_train, _add_evaluate, _add_md, _add_relax, _add_models,
 ]
 """Functions that each add one subcommand to the parser."""
 

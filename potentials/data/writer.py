@@ -28,11 +28,12 @@ COMPRESSIONS: tuple[str | None, ...] = ("gzip", "lzf", None)
 """Accepted values of ``compression``."""
 
 
-class _TrajectoryAppender:
+class TrajectoryAppender:
     """Buffers frames of one trajectory group and appends them to its resizable datasets."""
 
-    def __init__(self, group: h5py.Group, options: dict, chunk_atoms: int, chunk_frames: int):
-        self.group, self.options = group, options
+    def __init__(self, group: h5py.Group, options: dict, chunk_atoms: int, chunk_frames: int,
+                 source: str | os.PathLike[str]):
+        self.group, self.options, self.source = group, options, source
         self.chunks = {"atoms": chunk_atoms, "frames": chunk_frames}
         self.buffer: list[Frame] = []
         self.n_frames, self.n_atoms = 0, 0
@@ -68,8 +69,9 @@ class _TrajectoryAppender:
         dataset.resize((start + len(values), *dataset.shape[1:]))
         dataset[start:] = values
 
-    def add(self, frame: Frame) -> None:
-        self.buffer.append(frame)
+    def append(self, frame: Frame) -> None:
+        """Check ``frame`` (errors name the source and frame index) and buffer it."""
+        self.buffer.append(validate_frame(frame, self.source, self.n_frames + len(self.buffer)))
         if len(self.buffer) >= self.chunks["frames"]:
             self.flush()
 
@@ -160,6 +162,7 @@ class TrajectoryWriter:
         self.chunk_atoms, self.chunk_frames = chunk_atoms, chunk_frames
         self._file: h5py.File | None = None
         self._temporary: Path | None = None
+        self._appenders: list[TrajectoryAppender] = []
 
     def __enter__(self) -> TrajectoryWriter:
         if self.path.exists() and not self.overwrite:
@@ -170,6 +173,25 @@ class TrajectoryWriter:
         self._file.create_group(fmt.TRAJECTORIES_GROUP, track_order=True)
         return self
 
+    def begin_trajectory(
+        self, name: str, source: str | os.PathLike[str] | None = None
+    ) -> TrajectoryAppender:
+        """Start trajectory ``name``; frames are then given one by one to ``append``.
+
+        ``source`` (default: the output path) is the file named in error messages.
+        """
+        if self._file is None:
+            raise RuntimeError("TrajectoryWriter used outside its with block")
+        trajectories = self._file[fmt.TRAJECTORIES_GROUP]
+        if not name or "/" in name or name in trajectories:
+            raise DataFormatError(self.path, f"trajectory name {name!r} is empty, contains "
+                                  "'/' or is already used")
+        appender = TrajectoryAppender(trajectories.create_group(name), self.options,
+                                      self.chunk_atoms, self.chunk_frames,
+                                      self.path if source is None else source)
+        self._appenders.append(appender)
+        return appender
+
     def add_trajectory(
         self, name: str, frames: Iterable[Frame], source: str | os.PathLike[str] | None = None
     ) -> int:
@@ -178,17 +200,9 @@ class TrajectoryWriter:
         Each frame is checked by `validate_frame`; ``source`` (default: the output path) is
         the file named in error messages, with the frame's index in ``frames``.
         """
-        if self._file is None:
-            raise RuntimeError("TrajectoryWriter.add_trajectory called outside its with block")
-        trajectories = self._file[fmt.TRAJECTORIES_GROUP]
-        if not name or "/" in name or name in trajectories:
-            raise DataFormatError(self.path, f"trajectory name {name!r} is empty, contains "
-                                  "'/' or is already used")
-        source = self.path if source is None else source
-        appender = _TrajectoryAppender(trajectories.create_group(name), self.options,
-                                       self.chunk_atoms, self.chunk_frames)
-        for index, frame in enumerate(frames):
-            appender.add(validate_frame(frame, source, index))
+        appender = self.begin_trajectory(name, source)
+        for frame in frames:
+            appender.append(frame)
         appender.flush()
         return appender.n_frames
 
@@ -201,6 +215,8 @@ class TrajectoryWriter:
         assert self._file is not None and self._temporary is not None
         try:
             if exc_type is None:
+                for appender in self._appenders:
+                    appender.flush()
                 self._file.attrs["format"] = fmt.FORMAT_NAME
                 self._file.attrs["format_version"] = fmt.FORMAT_VERSION
             self._file.close()

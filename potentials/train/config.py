@@ -88,7 +88,6 @@ class TrainConfig:
     seed: int = 0
     dtype: str = "float64"
     device: str = "auto"
-    num_workers: int = 0
     init_from: str | None = None
     log_every: int = 1
 

@@ -293,7 +293,7 @@ class Trainer:
             errors.add(predicted, graph)
         totals = self.context.sum_array(np.array([loss_sum, frames], dtype=np.float64))
         errors.sum_over_ranks(self.context.sum_array)
-        return totals[0] / max(totals[1], 1), errors
+        return float(totals[0] / max(totals[1], 1)), errors
 
     # -- stages, checkpoints, stopping ----------------------------------------------------
     def _maybe_start_stage_two(self) -> None:

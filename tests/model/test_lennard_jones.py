@@ -8,8 +8,7 @@ from ase.calculators.lj import LennardJones as AseLennardJones
 
 from potentials.graph import from_atoms
 from potentials.model import LennardJones, predict
-
-from .conftest import random_structure
+from tests.builders import random_structure
 
 SIGMA, EPSILON, CUTOFF = 1.1, 0.013, 3.3
 

@@ -10,8 +10,7 @@ import torch
 from potentials.graph import from_atoms
 from potentials.model import ModelFileError, load_model, predict, save_model
 from potentials.model.io import read_model_file
-
-from .conftest import make_model, random_structure
+from tests.builders import make_model, random_structure
 
 
 def test_round_trip_is_bit_for_bit(tmp_path):

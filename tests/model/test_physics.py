@@ -13,8 +13,7 @@ from scipy.spatial.transform import Rotation
 
 from potentials.graph import batch_graphs, from_atoms, to_dtype
 from potentials.model import predict
-
-from .conftest import make_model, random_structure
+from tests.builders import make_model, random_structure
 
 
 def evaluate(model, atoms, dtype=torch.float64, stress=None):

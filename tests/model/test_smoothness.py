@@ -8,8 +8,7 @@ import pytest
 
 from potentials.graph import from_atoms
 from potentials.model import predict
-
-from .conftest import SMALL_CONFIGS, make_model
+from tests.builders import SMALL_CONFIGS, make_model
 
 
 @pytest.mark.parametrize("name", list(SMALL_CONFIGS))

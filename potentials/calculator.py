@@ -1,0 +1,180 @@
+"""`EquiCalculator`: the learned potential as an ASE calculator.
+
+Every ASE integrator, optimiser and filter calls ``get_forces``/``get_stress`` once per step,
+so the per-step path is kept short: the neighbour list is built with a Verlet skin and reused
+until an atom has moved more than half the skin or the cell, species or periodicity changed
+(edges beyond the cutoff contribute exactly zero through the cutoff envelope, so the results
+equal a fresh build); tensors stay on the device; the model is loaded once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import ase
+import numpy as np
+import torch
+from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
+from ase.stress import full_3x3_to_voigt_6_stress
+
+from potentials.device import resolve_device, resolve_dtype
+from potentials.graph import AtomicGraph, batch_graphs, from_atoms
+from potentials.model import load_model, predict
+from potentials.model.predict import edge_vectors
+from potentials.model.registry import resolve_model_path
+
+MIN_DISTANCE_ANGSTROM = 0.1
+"""Atoms closer than this are rejected as unphysical input."""
+
+
+def check_atoms(atoms: ase.Atoms) -> None:
+    """Raise ValueError for structures no potential can evaluate."""
+    if len(atoms) == 0:
+        raise ValueError("the Atoms object is empty")
+    bad = ~np.isfinite(atoms.positions).all(axis=1)
+    if bad.any():
+        raise ValueError(f"positions of atoms {np.nonzero(bad)[0].tolist()} are NaN or "
+                         f"infinite")
+    if atoms.pbc.any():
+        lengths = atoms.cell.lengths()
+        periodic_zero = [i for i in range(3) if atoms.pbc[i] and lengths[i] < 1e-8]
+        if periodic_zero or (atoms.pbc.all() and abs(atoms.cell.volume) < 1e-8):
+            raise ValueError(f"periodic cell {atoms.cell.array.tolist()} has zero volume "
+                             f"(pbc={atoms.pbc.tolist()})")
+
+
+class EquiCalculator(Calculator):
+    """ASE calculator for a trained `potentials` model.
+
+    Parameters
+    ----------
+    model
+        Name of a shipped model (``"acac"``, see ``potentials models``), a model file, or an
+        already loaded model module.
+    device
+        ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+        Asking for CUDA without a GPU is an error.
+    dtype
+        ``"float64"`` (default; best energy conservation) or ``"float32"`` (faster).
+    skin_angstrom
+        Verlet skin in Å added to the cutoff; 0 rebuilds the neighbour list every call.
+
+    Properties: ``energy``/``free_energy`` [eV], ``forces`` [eV/Å], ``energies`` (per atom,
+    [eV]) and, for cells periodic in all three directions, ``stress`` [eV/Å³, Voigt order].
+    """
+
+    implemented_properties = ["energy", "free_energy", "forces", "energies", "stress"]
+
+    def __init__(self, model: str | os.PathLike | torch.nn.Module = "acac",
+                 device: str = "auto", dtype: str = "float64", skin_angstrom: float = 1.0,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.device = resolve_device(device)
+        self.dtype = resolve_dtype(dtype)
+        if isinstance(model, torch.nn.Module):
+            self.model = model.to(device=self.device, dtype=self.dtype).eval()
+        else:
+            path = resolve_model_path(model)
+            self.model = load_model(path, dtype=self.dtype, device=self.device)
+        for parameter in self.model.parameters():
+            parameter.requires_grad_(False)
+        if skin_angstrom < 0:
+            raise ValueError(f"skin_angstrom must be >= 0, got {skin_angstrom}")
+        self.skin_angstrom = float(skin_angstrom)
+        self.cutoff_angstrom = float(self.model.cutoff_angstrom)
+        self.neighbour_list_builds = 0
+        self._graph: AtomicGraph | None = None
+        self._reference_positions: np.ndarray | None = None
+        self._built_for: tuple | None = None
+
+    # -- neighbour list reuse -------------------------------------------------------------
+    def _needs_rebuild(self, atoms: ase.Atoms) -> bool:
+        key = (atoms.numbers.tobytes(), atoms.pbc.tobytes(), atoms.cell.array.tobytes())
+        if self._graph is None or key != self._built_for:
+            return True
+        displacement = np.linalg.norm(atoms.positions - self._reference_positions, axis=1)
+        return bool(displacement.max() > 0.5 * self.skin_angstrom)
+
+    def _graph_for(self, atoms: ase.Atoms) -> AtomicGraph:
+        """The graph of ``atoms`` on the device, rebuilt only when the skin is exhausted."""
+        if self._needs_rebuild(atoms):
+            graph = from_atoms(atoms, self.cutoff_angstrom + self.skin_angstrom, dtype=self.dtype)
+            self._graph = graph.to(self.device)
+            self._reference_positions = atoms.positions.copy()
+            self._built_for = (atoms.numbers.tobytes(), atoms.pbc.tobytes(),
+                               atoms.cell.array.tobytes())
+            self.neighbour_list_builds += 1
+        else:
+            self._graph.pos = torch.as_tensor(atoms.positions, dtype=self.dtype,
+                                              device=self.device)
+        return self._graph
+
+    # -- ASE interface --------------------------------------------------------------------
+    def calculate(self, atoms: ase.Atoms | None = None, properties: Sequence[str] = ("energy",),
+                  system_changes: Sequence[str] = all_changes) -> None:
+        super().calculate(atoms, properties, system_changes)
+        atoms = self.atoms
+        check_atoms(atoms)
+        periodic_3d = bool(atoms.pbc.all())
+        if "stress" in properties and not periodic_3d:
+            raise PropertyNotImplementedError(
+                f"stress needs a cell periodic in all three directions, pbc={atoms.pbc.tolist()}")
+        graph = self._graph_for(atoms)
+        self._check_distances(graph)
+        results = predict(self.model, graph, compute_forces=True, compute_stress=periodic_3d)
+        self.results = _to_numpy(results, periodic_3d)
+
+    def _check_distances(self, graph: AtomicGraph) -> None:
+        if graph.edge_index.shape[1] == 0:
+            return
+        distances = edge_vectors(graph.pos, graph.cell, graph).norm(dim=-1)
+        shortest = float(distances.min())
+        if shortest < MIN_DISTANCE_ANGSTROM:
+            pair = graph.edge_index[:, int(distances.argmin())].tolist()
+            raise ValueError(f"atoms {pair[0]} and {pair[1]} are {shortest:.3g} Å apart, "
+                             f"closer than {MIN_DISTANCE_ANGSTROM} Å")
+
+    # -- many structures at once ---------------------------------------------------------
+    def evaluate(self, images: Sequence[ase.Atoms], batch_size: int = 32
+                 ) -> list[dict[str, np.ndarray | float]]:
+        """Energy, forces, per-atom energies (and stress if 3-D periodic) of every image.
+
+        Structures are batched into one graph per ``batch_size`` images, which is much
+        faster than one call per structure on a GPU and still faster on a CPU.
+        """
+        results: list[dict[str, np.ndarray | float]] = []
+        for start in range(0, len(images), batch_size):
+            chunk = images[start : start + batch_size]
+            for atoms in chunk:
+                check_atoms(atoms)
+            graphs = [from_atoms(a, self.cutoff_angstrom, dtype=self.dtype) for a in chunk]
+            batch = batch_graphs(graphs).to(self.device)
+            self._check_distances(batch)
+            output = predict(self.model, batch, compute_stress=True)
+            results.extend(_split_batch(output, batch, chunk))
+        return results
+
+
+def _to_numpy(results: dict[str, torch.Tensor], periodic_3d: bool
+              ) -> dict[str, np.ndarray | float]:
+    energy = float(results["energy"][0].detach())
+    out = {"energy": energy, "free_energy": energy,
+           "energies": results["energies"].detach().double().cpu().numpy(),
+           "forces": results["forces"].detach().double().cpu().numpy()}
+    if periodic_3d:
+        stress = results["stress"][0].detach().double().cpu().numpy()
+        out["stress"] = full_3x3_to_voigt_6_stress(stress)
+    return out
+
+
+def _split_batch(output: dict[str, torch.Tensor], batch: AtomicGraph,
+                 images: Sequence[ase.Atoms]) -> list[dict[str, np.ndarray | float]]:
+    bounds = batch.ptr.tolist()
+    split = []
+    for k, atoms in enumerate(images):
+        start, stop = bounds[k], bounds[k + 1]
+        one = {"energy": output["energy"][k:k + 1], "energies": output["energies"][start:stop],
+               "forces": output["forces"][start:stop], "stress": output["stress"][k:k + 1]}
+        split.append(_to_numpy(one, bool(atoms.pbc.all())))
+    return split

@@ -1,0 +1,1 @@
+"""MD and relaxation runners behind ``potentials md`` and ``potentials relax``."""

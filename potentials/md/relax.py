@@ -1,0 +1,56 @@
+"""Geometry and cell relaxation with ASE optimisers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ase
+import numpy as np
+from ase.filters import FrechetCellFilter
+from ase.optimize import BFGS, FIRE
+
+OPTIMIZERS = {"bfgs": BFGS, "fire": FIRE}
+
+
+@dataclass
+class RelaxSummary:
+    """Outcome of a relaxation: forces in eV/Å, stress in eV/Å³, energies in eV."""
+
+    converged: bool
+    steps: int
+    initial_energy_ev: float
+    final_energy_ev: float
+    max_force_ev_per_angstrom: float
+    max_stress_ev_per_angstrom3: float | None
+
+    def format(self) -> str:
+        state = "converged" if self.converged else "NOT converged"
+        text = (f"{state} after {self.steps} steps: energy {self.initial_energy_ev:.6f} -> "
+                f"{self.final_energy_ev:.6f} eV, max |F| {self.max_force_ev_per_angstrom:.2e} "
+                f"eV/Å")
+        if self.max_stress_ev_per_angstrom3 is not None:
+            text += f", max |stress| {self.max_stress_ev_per_angstrom3:.2e} eV/Å³"
+        return text
+
+
+def relax(atoms: ase.Atoms, fmax_ev_per_angstrom: float = 0.01, optimizer: str = "bfgs",
+          relax_cell: bool = False, max_steps: int = 1000, trajectory: str | None = None,
+          logfile: str | None = "-") -> RelaxSummary:
+    """Relax positions (and the cell, with a `FrechetCellFilter`) of ``atoms`` in place.
+
+    With ``relax_cell`` the stress criterion is ``fmax`` expressed per unit volume by the
+    filter (ASE's convention), so a converged cell has |stress| well below fmax/Å³.
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got '{optimizer}'")
+    if relax_cell and not atoms.pbc.all():
+        raise ValueError(f"--cell needs a cell periodic in all directions, "
+                         f"pbc={atoms.pbc.tolist()}")
+    initial = atoms.get_potential_energy()
+    target = FrechetCellFilter(atoms) if relax_cell else atoms
+    dynamics = OPTIMIZERS[optimizer](target, logfile=logfile, trajectory=trajectory)
+    converged = bool(dynamics.run(fmax=fmax_ev_per_angstrom, steps=max_steps))
+    stress = float(np.abs(atoms.get_stress()).max()) if atoms.pbc.all() else None
+    return RelaxSummary(converged, dynamics.get_number_of_steps(), initial,
+                        atoms.get_potential_energy(),
+                        float(np.linalg.norm(atoms.get_forces(), axis=1).max()), stress)

@@ -1,0 +1,64 @@
+"""Streaming MD frames to disk: the project's HDF5 format (.h5) or any ASE format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+
+import ase
+import ase.io
+from ase.calculators.singlepoint import SinglePointCalculator
+
+from potentials.data.ase_frames import frame_from_atoms
+from potentials.data.convert import HDF5_SUFFIXES
+from potentials.data.writer import TrajectoryWriter
+
+
+def labelled_copy(atoms: ase.Atoms) -> ase.Atoms:
+    """A copy of ``atoms`` holding its calculator's energy, forces (and stress) results."""
+    copy = atoms.copy()
+    results = {k: v for k, v in atoms.calc.results.items() if k in ("energy", "forces",
+                                                                     "stress")}
+    copy.calc = SinglePointCalculator(copy, **results)
+    if atoms.get_velocities() is not None and len(atoms):
+        copy.info["temperature_kelvin"] = float(atoms.get_temperature())
+    return copy
+
+
+class TrajectoryOutput:
+    """Context manager accepting frames one at a time while MD runs.
+
+    ``.h5``/``.hdf5`` files are HDF5 trajectories (labelled frames that ``potentials train``
+    reads directly), complete only when the block exits; other suffixes are appended frame
+    by frame with ``ase.io.write``.
+    """
+
+    def __init__(self, path: str | Path, overwrite: bool = False):
+        self.path = Path(path)
+        if self.path.exists() and not overwrite:
+            raise FileExistsError(f"{self.path}: output exists; pass --overwrite to replace it")
+        self.overwrite = overwrite
+        self.count = 0
+        self._writer: TrajectoryWriter | None = None
+
+    def __enter__(self) -> TrajectoryOutput:
+        if self.path.suffix.lower() in HDF5_SUFFIXES:
+            self._writer = TrajectoryWriter(self.path, overwrite=self.overwrite).__enter__()
+            self._trajectory = self._writer.begin_trajectory("md", source="potentials md")
+        elif self.path.exists():
+            self.path.unlink()
+        return self
+
+    def write(self, atoms: ase.Atoms) -> None:
+        """Append ``atoms`` with its calculator's current results."""
+        frame = labelled_copy(atoms)
+        if self._writer is not None:
+            self._trajectory.append(frame_from_atoms(frame))
+        else:
+            ase.io.write(self.path, frame, append=self.count > 0)
+        self.count += 1
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._writer is not None:
+            self._writer.__exit__(exc_type, exc, traceback)

@@ -1,0 +1,77 @@
+"""Models shipped with the package, found by name.
+
+In a source checkout they live in ``trained_models/NAME/NAME.model``; a normal (non-editable)
+install copies that directory into the package as ``potentials/trained_models`` (see
+``[tool.setuptools.package-dir]`` in pyproject.toml), so both layouts are searched.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MODEL_SUFFIX = ".model"
+
+
+def shipped_model_directories() -> list[Path]:
+    """Existing directories that may hold shipped models, installed copy first."""
+    package = Path(__file__).resolve().parent.parent
+    candidates = [package / "trained_models", package.parent / "trained_models"]
+    return [path for path in candidates if path.is_dir()]
+
+
+def shipped_models() -> dict[str, Path]:
+    """Name -> file of every shipped model."""
+    found: dict[str, Path] = {}
+    for directory in shipped_model_directories():
+        for path in sorted(directory.glob(f"*/*{MODEL_SUFFIX}")):
+            if path.stem == path.parent.name:
+                found.setdefault(path.stem, path)
+    return found
+
+
+def resolve_model_path(model: str | os.PathLike) -> Path:
+    """The file for a shipped model name or a path; a clear error when it is neither."""
+    path = Path(model)
+    if path.is_file():
+        return path
+    available = shipped_models()
+    if str(model) in available:
+        return available[str(model)]
+    names = ", ".join(sorted(available)) or "none yet"
+    raise FileNotFoundError(f"model '{model}' is neither a file nor a shipped model; shipped "
+                            f"models: {names}")
+
+
+STRUCTURE_NAME = "structure.xyz"
+"""Each shipped model's directory holds a default structure for ``potentials md``/``relax``."""
+
+
+def shipped_structure(model_path: Path) -> Path:
+    """The default structure shipped beside a model file."""
+    path = model_path.parent / STRUCTURE_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"no default structure beside {model_path}; pass --structure")
+    return path
+
+
+def describe_shipped_models() -> str:
+    """A table of shipped models: elements, cutoff, size, parameter count."""
+    from ase.data import chemical_symbols
+
+    from potentials.model.io import read_model_file
+
+    rows = [("name", "elements", "cutoff [Å]", "parameters", "dtype", "file")]
+    for name, path in shipped_models().items():
+        content = read_model_file(path)
+        elements = " ".join(chemical_symbols[z]
+                            for z in content["statistics"]["atomic_numbers"])
+        n_parameters = sum(t.numel() for k, t in content["state_dict"].items()
+                           if not k.endswith(("_table", "e0s_ev", "scale_ev", "shift_ev")))
+        rows.append((name, elements, f"{content['config']['cutoff_angstrom']:g}",
+                     str(n_parameters), content["dtype"], str(path)))
+    if len(rows) == 1:
+        return "no shipped models found (expected trained_models/NAME/NAME.model)"
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
+                     for row in rows)

@@ -1,0 +1,74 @@
+"""``potentials evaluate``: error metrics of a model on labelled data files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from potentials.data.convert import ReadOptions
+from potentials.data.dataset import GraphDataset
+from potentials.device import resolve_device, resolve_dtype
+from potentials.graph import batch_graphs
+from potentials.model import load_model, predict
+from potentials.model.registry import resolve_model_path
+from potentials.train.data_setup import ensure_hdf5
+from potentials.train.metrics import METRIC_UNITS, ErrorAccumulator
+from potentials.train.report import plot_parity
+
+
+@dataclass
+class Evaluation:
+    """Metrics (names and units in `METRIC_UNITS`) and accumulated errors of one data file."""
+
+    path: str
+    n_frames: int
+    metrics: dict[str, float]
+    errors: ErrorAccumulator
+
+
+def evaluate_model(model: str, paths: list[str], batch_size: int = 16, dtype: str = "float64",
+                   device: str = "auto", cache_dir: str = "~/.cache/potentials/converted",
+                   progress: bool = True) -> list[Evaluation]:
+    """Energy, force and stress errors of ``model`` (name or file) on each data file."""
+    torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
+    potential = load_model(resolve_model_path(model), dtype=torch_dtype, device=torch_device)
+    results = []
+    for path in paths:
+        dataset = GraphDataset([ensure_hdf5(path, ReadOptions(), cache_dir)],
+                               potential.cutoff_angstrom, torch_dtype)
+        errors = ErrorAccumulator(keep_predictions=True)
+        for start in tqdm(range(0, len(dataset), batch_size), desc=Path(path).name,
+                          disable=not progress, leave=False):
+            graphs = [dataset[k] for k in range(start, min(start + batch_size, len(dataset)))]
+            batch = batch_graphs(graphs).to(torch_device)
+            output = predict(potential, batch, compute_stress=bool(batch.has_stress.any()))
+            errors.add({k: v.detach() for k, v in output.items()}, batch)
+        results.append(Evaluation(path, len(dataset), errors.summary(), errors))
+    return results
+
+
+def format_table(evaluations: list[Evaluation]) -> str:
+    """A fixed-width table: one row per file, MAE/RMSE columns with units."""
+    keys = [k for k in METRIC_UNITS if any(k in e.metrics for e in evaluations)]
+    headers = ["file", "frames"] + [f"{k.rsplit('_mev', 1)[0]} [{METRIC_UNITS[k]}]"
+                                    for k in keys]
+    rows = [[Path(e.path).name, str(e.n_frames)] +
+            [f"{e.metrics[k]:.3f}" if k in e.metrics else "-" for k in keys]
+            for e in evaluations]
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True))
+                     for row in [headers, *rows])
+
+
+def save_parity_plots(evaluations: list[Evaluation], directory: str) -> list[Path]:
+    """One parity plot per file into ``directory``; returns the paths."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for evaluation in evaluations:
+        path = out / f"parity_{Path(evaluation.path).stem}.png"
+        plot_parity(evaluation.errors, Path(evaluation.path).name, path)
+        paths.append(path)
+    return paths

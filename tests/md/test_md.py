@@ -1,0 +1,92 @@
+"""MD runner: ensembles, energy conservation, trajectory output, relaxation."""
+
+from __future__ import annotations
+
+import ase
+import numpy as np
+import pytest
+from ase.build import bulk
+
+from potentials import EquiCalculator
+from potentials.data import TrajectoryFile
+from potentials.md.options import MDOptions
+from potentials.md.relax import relax
+from potentials.md.runner import initialise_velocities, run_md
+from potentials.md.trajectory import TrajectoryOutput
+from potentials.model import LennardJones
+from tests.builders import make_model
+
+
+def lennard_jones_crystal() -> ase.Atoms:
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat(2)
+    atoms.calc = EquiCalculator(LennardJones(0.4, 2.3, 5.0), device="cpu")
+    return atoms
+
+
+def test_nve_conserves_energy_and_writes_hdf5(tmp_path):
+    atoms = lennard_jones_crystal()
+    options = MDOptions("nve", temperature_kelvin=100, timestep_fs=1.0, steps=200,
+                        write_every=20)
+    initialise_velocities(atoms, options)
+    with TrajectoryOutput(tmp_path / "md.h5") as output:
+        summary = run_md(atoms, options, output, progress=False)
+    assert summary.steps == 200
+    assert abs(summary.energy_drift_mev_per_atom_per_ps) < 1.0
+    assert summary.max_energy_deviation_mev_per_atom < 1.0
+    with TrajectoryFile(tmp_path / "md.h5") as trajectory:
+        assert len(trajectory) == 11
+        last = trajectory[len(trajectory) - 1]
+        np.testing.assert_allclose(last.get_forces(), atoms.calc.get_forces(last), atol=1e-10)
+        assert last.info["temperature_kelvin"] > 0
+
+
+def test_nvt_reaches_target_temperature():
+    atoms = lennard_jones_crystal()
+    options = MDOptions("nvt", temperature_kelvin=300, timestep_fs=2.0, steps=600,
+                        friction_per_fs=0.05)
+    initialise_velocities(atoms, MDOptions(temperature_kelvin=0.0))
+    summary = run_md(atoms, options, progress=False)
+    assert 150 < summary.mean_temperature_kelvin < 450
+
+
+def test_npt_changes_the_cell_and_writes_extxyz(tmp_path):
+    atoms = lennard_jones_crystal()
+    volume = atoms.get_volume()
+    options = MDOptions("npt", temperature_kelvin=300, pressure_gpa=1.0, timestep_fs=2.0,
+                        steps=100, barostat_fs=100.0, write_every=50)
+    initialise_velocities(atoms, options)
+    with TrajectoryOutput(tmp_path / "md.extxyz") as output:
+        run_md(atoms, options, output, progress=False)
+    assert atoms.get_volume() != pytest.approx(volume, rel=1e-6)
+    assert len(ase.io.read(tmp_path / "md.extxyz", ":")) == 3
+
+
+def test_npt_needs_a_periodic_cell():
+    atoms = ase.Atoms("CO", positions=[[0, 0, 0], [1.2, 0, 0]])
+    atoms.calc = EquiCalculator(make_model("scalar-hidden"), device="cpu")
+    with pytest.raises(ValueError, match="periodic"):
+        run_md(atoms, MDOptions("npt", steps=2), progress=False)
+
+
+def test_existing_output_is_refused(tmp_path):
+    (tmp_path / "md.h5").write_text("keep me")
+    with pytest.raises(FileExistsError, match="overwrite"):
+        TrajectoryOutput(tmp_path / "md.h5")
+
+
+@pytest.mark.parametrize("optimizer", ["bfgs", "fire"])
+def test_relaxation_converges(optimizer):
+    atoms = lennard_jones_crystal()
+    atoms.rattle(0.05, seed=3)
+    summary = relax(atoms, fmax_ev_per_angstrom=0.01, optimizer=optimizer, logfile=None)
+    assert summary.converged
+    assert summary.max_force_ev_per_angstrom < 0.01
+    assert summary.final_energy_ev < summary.initial_energy_ev
+
+
+def test_cell_relaxation_converges_stress():
+    atoms = lennard_jones_crystal()
+    atoms.set_cell(atoms.cell * 1.03, scale_atoms=True)
+    summary = relax(atoms, fmax_ev_per_angstrom=1e-4, relax_cell=True, logfile=None)
+    assert summary.converged
+    assert summary.max_stress_ev_per_angstrom3 < 1e-4

@@ -1,0 +1,155 @@
+"""Training end to end on a tiny plain-h5py dataset: learning, resume, bad input."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from potentials.model import load_model
+from potentials.train.config import ConfigError, load_config
+from potentials.train.trainer import Trainer
+from tests.train.conftest import tiny_config
+
+
+def write_config(tmp_path: Path, config: dict) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def read_metrics(output: Path) -> list[dict]:
+    with open(output / "metrics.csv") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_loss_goes_down_and_outputs_are_written(acac_h5, tmp_path):
+    output = tmp_path / "run"
+    config = load_config(write_config(tmp_path, tiny_config(acac_h5, output)),
+                         ["optim.max_epochs=10", "optim.lr=0.05"])
+    model_path = Trainer(config, show_progress=False).run()
+    rows = read_metrics(output)
+    assert len(rows) == 10
+    assert float(rows[-1]["train_loss"]) < 0.6 * float(rows[0]["train_loss"])
+    assert float(rows[-1]["valid_loss"]) < float(rows[0]["valid_loss"])
+    assert float(rows[-1]["valid_forces_rmse_mev_per_angstrom"]) < float(
+        rows[0]["valid_forces_rmse_mev_per_angstrom"])
+    for name in ("tiny.model", "best.model", "checkpoint.pt", "learning_curves.png",
+                 "parity_valid.png", "summary.json", "config.yaml"):
+        assert (output / name).exists(), name
+    model = load_model(model_path)
+    assert model.statistics.atomic_numbers == (1, 6, 8)
+
+
+def run_cli(config_path: Path, *extra: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "potentials.cli", "train", str(config_path), *extra]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+
+
+def test_resume_after_kill_reproduces_uninterrupted_losses(acac_h5, tmp_path):
+    epochs = 6
+    straight = tmp_path / "straight"
+    (tmp_path / "a").mkdir()
+    config = tiny_config(acac_h5, straight, **{"optim.max_epochs": epochs})
+    assert run_cli(write_config(tmp_path / "a", config)).wait() == 0
+    killed = tmp_path / "killed"
+    config_path = write_config(tmp_path, tiny_config(acac_h5, killed,
+                                                     **{"optim.max_epochs": epochs}))
+    process = run_cli(config_path)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if (killed / "metrics.csv").exists() and len(read_metrics(killed)) >= 2:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done = len(read_metrics(killed))
+    assert 2 <= done < epochs, "the run must be killed part way"
+    assert run_cli(config_path, "--resume").wait() == 0
+    expected, resumed = read_metrics(straight), read_metrics(killed)
+    assert len(resumed) == epochs
+    for row_a, row_b in zip(expected, resumed, strict=True):
+        for key in ("train_loss", "valid_loss", "valid_forces_rmse_mev_per_angstrom", "lr"):
+            assert math.isclose(float(row_a[key]), float(row_b[key]), rel_tol=1e-9), key
+
+
+def test_nan_loss_stops_with_epoch_and_batch_named(acac_h5, tmp_path, monkeypatch):
+    output = tmp_path / "run"
+    config = load_config(write_config(tmp_path, tiny_config(acac_h5, output)))
+    trainer = Trainer(config, show_progress=False)
+    calls = {"n": 0}
+    original = trainer._train_step.__func__
+
+    def poisoned(self, frames, batch_number):
+        calls["n"] += 1
+        if calls["n"] == 6:  # epoch 2, batch 1 (4 batches per epoch)
+            for parameter in self.model.parameters():
+                parameter.data.fill_(np.nan)
+        return original(self, frames, batch_number)
+
+    monkeypatch.setattr(Trainer, "_train_step", poisoned)
+    with pytest.raises(FloatingPointError, match=r"epoch 2, batch 1"):
+        trainer.run()
+    assert len(read_metrics(output)) == 1
+    assert (output / "checkpoint.pt").exists()
+
+
+def test_unknown_key_suggests_the_nearest(acac_h5, tmp_path):
+    with pytest.raises(ConfigError, match="did you mean 'optim.batch_size'"):
+        load_config(write_config(tmp_path, tiny_config(acac_h5, tmp_path)),
+                    ["optim.batch_sise=3"])
+
+
+def test_validation_elements_must_be_in_training(acac_h5, tmp_path):
+    import ase
+
+    from potentials.data import write_atoms
+
+    other = tmp_path / "other.h5"
+    atoms = ase.Atoms("HN", positions=[[0, 0, 0], [1.0, 0, 0]])
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    atoms.calc = SinglePointCalculator(atoms, energy=-1.0, forces=np.zeros((2, 3)))
+    write_atoms(other, [atoms])
+    config = tiny_config(acac_h5, tmp_path / "run", **{"data.valid_files": [str(other)]})
+    with pytest.raises(ConfigError, match=r"validation data contains element\(s\) \['N'\]"):
+        Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
+
+
+def test_empty_split_is_an_error(acac_h5, tmp_path):
+    config = tiny_config(acac_h5, tmp_path / "run", **{"data.max_train_frames": 0})
+    with pytest.raises(ConfigError, match="training split is empty"):
+        Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
+
+
+def test_forces_without_energies_needs_explicit_consent(tmp_path):
+    import ase
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    from potentials.data import write_atoms
+
+    rng = np.random.default_rng(1)
+    frames = []
+    for _ in range(10):
+        atoms = ase.Atoms("COH", positions=[[0, 0, 0], [1.2, 0, 0], [-0.7, 0.7, 0]])
+        atoms.positions += rng.normal(0, 0.05, (3, 3))
+        atoms.calc = SinglePointCalculator(atoms, forces=rng.normal(0, 1, (3, 3)))
+        frames.append(atoms)
+    path = tmp_path / "forces_only.h5"
+    write_atoms(path, frames)
+    config = tiny_config(path, tmp_path / "run")
+    with pytest.raises(ConfigError, match="train_on_forces_only"):
+        Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
+    config["data"]["train_on_forces_only"] = True
+    config["optim"]["max_epochs"] = 1
+    Trainer(load_config(write_config(tmp_path, config)), show_progress=False).run()
