@@ -24,7 +24,6 @@ class Layer(nn.Module):
                  l_max_in: int, l_max_out: int, last: bool):
         super().__init__()
         c = config.num_channels
-        self.l_max_out = l_max_out
         self.interaction = Interaction(
             c, l_max_in, config.l_max_edge, config.num_radial_basis,
             list(config.radial_hidden), avg_num_neighbors,
@@ -40,7 +39,14 @@ class Layer(nn.Module):
         sizes = [c, config.readout_hidden, 1] if last else [c, 1]
         self.readout = MLP(sizes)
 
-    def forward(self, features, species, edge_index, edge_harmonics, edge_radial):
+    def forward(
+        self,
+        features: torch.Tensor,  # [n_atoms, C, (l_max_in+1)^2]
+        species: torch.Tensor,  # [n_atoms]
+        edge_index: torch.Tensor,  # [2, n_edges]
+        edge_harmonics: torch.Tensor,  # [n_edges, (l_max_edge+1)^2]
+        edge_radial: torch.Tensor,  # [n_edges, n_basis]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns (new features [n, C, (l_max_out+1)^2], energy contribution [n])."""
         a_features = self.interaction(features, edge_index, edge_harmonics, edge_radial)
         updated = self.gate(self.linear(self.product(a_features, species)))
@@ -70,9 +76,12 @@ class EquivariantPotential(nn.Module):
         table = torch.full((119,), -1, dtype=torch.long)
         table[list(statistics.atomic_numbers)] = torch.arange(num_species)
         self.register_buffer("species_table", table)
-        self.register_buffer("e0s_ev", torch.tensor(statistics.e0s_ev))
-        self.register_buffer("scale_ev", torch.tensor(statistics.energy_scale_ev))
-        self.register_buffer("shift_ev", torch.tensor(statistics.energy_shift_ev))
+        # float64 until the model is cast: E0s of ~10^3 eV rounded to float32 would be off
+        # by ~10^-4 eV per atom before a float64 model ever sees them.
+        as_float64 = {"dtype": torch.float64}
+        self.register_buffer("e0s_ev", torch.tensor(statistics.e0s_ev, **as_float64))
+        self.register_buffer("scale_ev", torch.tensor(statistics.energy_scale_ev, **as_float64))
+        self.register_buffer("shift_ev", torch.tensor(statistics.energy_shift_ev, **as_float64))
         self.embedding = nn.Parameter(torch.randn(num_species, config.num_channels))
         self.radial_basis = BesselBasis(config.cutoff_angstrom, config.num_radial_basis)
         self.envelope = PolynomialEnvelope(config.cutoff_angstrom, config.envelope_power)

@@ -8,9 +8,11 @@ import pytest
 import torch
 
 from potentials.graph import from_atoms
-from potentials.model import ModelFileError, load_model, predict, save_model
+from potentials.model import (
+    DataStatistics, EquivariantPotential, ModelFileError, load_model, predict, save_model,
+)
 from potentials.model.io import read_model_file
-from tests.builders import make_model, random_structure
+from tests.builders import SMALL_CONFIGS, make_model, random_structure
 
 
 def test_round_trip_is_bit_for_bit(tmp_path):
@@ -80,3 +82,11 @@ def test_weights_that_do_not_match_the_config(tmp_path):
     _rewrite(path, state_dict=state)
     with pytest.raises(ModelFileError, match="missing"):
         load_model(path)
+
+
+def test_statistics_are_kept_in_full_precision():
+    statistics = DataStatistics((1, 6, 8), (-13.568422178253735, -1026.8538996116154,
+                                            -2037.796869412825), 12.1, 1.05, -4.865038214519759)
+    model = EquivariantPotential(SMALL_CONFIGS["scalar-hidden"], statistics).double()
+    assert model.e0s_ev.tolist() == list(statistics.e0s_ev)
+    assert model.shift_ev.item() == statistics.energy_shift_ev
