@@ -25,6 +25,8 @@ CONFIG_TYPE_KEY: str = "config_type"
 """``atoms.info`` key of a frame's free-form configuration label."""
 SOURCE_FILE_KEY: str = "source_file"
 """``atoms.info`` key of the file a frame was first imported from."""
+WEIGHT_KEY: str = "weight"
+"""``atoms.info`` key of a frame's dimensionless loss weight (1 when absent)."""
 
 
 def _lookup(atoms: ase.Atoms, key: str) -> object | None:
@@ -64,8 +66,9 @@ def frame_from_atoms(
 ) -> Frame:
     """The `Frame` of ``atoms``; ``path`` and ``index`` only name it in error messages.
 
-    ``source_file`` is used unless ``atoms.info`` already names one. The frame is not
-    validated here: `validate_frame` does that when it is written.
+    ``source_file`` is used unless ``atoms.info`` already names one; the loss weight is
+    ``atoms.info["weight"]``, 1 when absent. The frame is not validated here: `validate_frame`
+    does that when it is written.
     """
     keys = {"energy": energy_key, "forces": forces_key, "stress": stress_key}
     labels = _labels(atoms, keys, os.fspath(path), index)
@@ -81,6 +84,7 @@ def frame_from_atoms(
         config_type=info.get(CONFIG_TYPE_KEY),
         temperature_kelvin=info.get(TEMPERATURE_KEY),
         source_file=info.get(SOURCE_FILE_KEY, source_file),
+        weight=info.get(WEIGHT_KEY, 1.0),
     )
 
 
@@ -88,7 +92,8 @@ def frame_to_atoms(frame: Frame) -> ase.Atoms:
     """``ase.Atoms`` with the labels in a `SinglePointCalculator` and metadata in ``info``.
 
     The stress is given to the calculator in ASE's Voigt order; an asymmetric 3x3 stress has
-    its off-diagonal pairs averaged by that conversion.
+    its off-diagonal pairs averaged by that conversion. The loss weight is put in
+    ``info["weight"]`` only when it is not 1.
     """
     atoms = ase.Atoms(numbers=frame.atomic_numbers, positions=frame.positions_angstrom,
                       cell=frame.cell_angstrom, pbc=frame.pbc)
@@ -106,6 +111,8 @@ def frame_to_atoms(frame: Frame) -> ase.Atoms:
                        (SOURCE_FILE_KEY, frame.source_file)):
         if value is not None:
             atoms.info[key] = value
+    if frame.weight != 1.0:
+        atoms.info[WEIGHT_KEY] = frame.weight
     return atoms
 
 

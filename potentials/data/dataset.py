@@ -18,7 +18,7 @@ from potentials.graph import AtomicGraph, build_graph
 
 
 class GraphDataset(Dataset):
-    """Frames of HDF5 trajectory files as `AtomicGraph` objects with their labels.
+    """Frames of HDF5 trajectory files as `AtomicGraph` objects with labels and loss weights.
 
     Parameters
     ----------
@@ -94,6 +94,7 @@ class GraphDataset(Dataset):
             energy_ev=frame.energy_ev,
             forces_ev_per_angstrom=frame.forces_ev_per_angstrom,
             stress_ev_per_angstrom3=frame.stress_ev_per_angstrom3,
+            weight=frame.weight,
             dtype=self.dtype,
         )
 

@@ -47,6 +47,9 @@ class Frame:
         [3, 3] float64 stress in eV/Å³, ASE sign convention (positive under tension).
     config_type, temperature_kelvin, source_file
         Optional metadata: a free label, a temperature in K and the file the frame came from.
+    weight
+        Dimensionless factor (finite, >= 0) on this frame's terms in the training loss; 0
+        removes the frame from the loss.
     """
 
     atomic_numbers: np.ndarray
@@ -59,6 +62,7 @@ class Frame:
     config_type: str | None = None
     temperature_kelvin: float | None = None
     source_file: str | None = None
+    weight: float = 1.0
 
     @property
     def n_atoms(self) -> int:
@@ -81,6 +85,14 @@ def _as_float_array(
     return array
 
 
+def _as_weight(value: object, path: str, index: int) -> float:
+    """``value`` as a finite, non-negative float, else `DataFormatError` on field 'weight'."""
+    weight = float(_as_float_array(value, (), "weight", path, index))
+    if weight < 0:
+        raise DataFormatError(path, f"negative loss weight {weight}", index, "weight")
+    return weight
+
+
 def validate_frame(frame: Frame, path: str | os.PathLike[str], index: int) -> Frame:
     """Check shapes, finiteness and elements of ``frame``; return it with canonical dtypes.
 
@@ -100,7 +112,8 @@ def validate_frame(frame: Frame, path: str | os.PathLike[str], index: int) -> Fr
     Raises
     ------
     DataFormatError
-        On a wrong shape, a NaN or infinity, an unknown element or an empty frame.
+        On a wrong shape, a NaN or infinity, an unknown element, an empty frame or a
+        negative weight.
     """
     path = os.fspath(path)
     numbers = np.asarray(frame.atomic_numbers)
@@ -145,4 +158,5 @@ def validate_frame(frame: Frame, path: str | os.PathLike[str], index: int) -> Fr
         config_type=None if frame.config_type is None else str(frame.config_type),
         temperature_kelvin=temperature,
         source_file=None if frame.source_file is None else str(frame.source_file),
+        weight=_as_weight(frame.weight, path, index),
     )

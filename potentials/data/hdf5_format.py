@@ -14,6 +14,11 @@ Layout of version 1, with ``T`` frames and ``A`` atoms summed over all frames of
                         has_energy, has_forces, has_stress   [T] bool
                         metadata/config_type, metadata/source_file   [T] str ("" = none)
                         metadata/temperature [T] float64, K; metadata/has_temperature [T] bool
+                        metadata/weight      [T] float64, dimensionless, finite and >= 0
+
+The ``metadata`` group and its datasets are optional (``has_temperature`` is required with
+``temperature``). ``metadata/weight`` multiplies the frame's terms in the training loss
+(`AtomicGraph.weight`); every frame of a trajectory without it has weight 1.
 """
 
 from __future__ import annotations
@@ -62,12 +67,16 @@ UNITS: dict[str, str] = {
 DTYPE_KINDS: dict[str, str] = {
     "atomic_numbers": "iu",
     "positions": "f", "forces": "f", "cell": "f", "energy": "f", "stress": "f",
-    "temperature": "f",
+    "temperature": "f", "weight": "f",
     "pbc": "b", "has_energy": "b", "has_forces": "b", "has_stress": "b", "has_temperature": "b",
 }
 """Allowed numpy dtype kinds of each dataset (integer, float, bool)."""
 STRING_METADATA: tuple[str, ...] = ("config_type", "source_file")
 """Optional per-frame string metadata; the empty string means "not given"."""
+WEIGHT_METADATA: str = "weight"
+"""Optional per-frame loss weight (dimensionless, finite, >= 0); 1 where the dataset is absent."""
+DEFAULT_WEIGHT: float = 1.0
+"""Weight of every frame of a trajectory without a ``metadata/weight`` dataset."""
 
 
 def check_root(file: h5py.File, path: str | os.PathLike[str]) -> None:

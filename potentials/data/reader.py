@@ -171,9 +171,24 @@ class TrajectoryFile:
         per_frame = {name: rows(name, start, stop) for name in fmt.PER_FRAME_FIELDS}
         metadata = {name: rows(f"{fmt.METADATA_GROUP}/{name}", start, stop)
                     for name in group.get(fmt.METADATA_GROUP, {})}
+        if fmt.WEIGHT_METADATA in metadata:
+            _check_weights(metadata[fmt.WEIGHT_METADATA], self.path, first,
+                           f"{group.name}/{fmt.METADATA_GROUP}/{fmt.WEIGHT_METADATA}")
         splits = offsets[start + 1:stop] - atom_start
         per_atom = {name: np.split(values, splits) for name, values in per_atom.items()}
         return [_make_frame(k, per_atom, per_frame, metadata) for k in range(stop - start)]
+
+
+def _check_weights(weights: np.ndarray, path: str, first: int, field: str) -> None:
+    """Raise `DataFormatError` naming the first frame whose loss weight is NaN, inf or < 0.
+
+    ``weights`` are the rows of consecutive frames, the first of them global frame ``first``.
+    """
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if len(bad):
+        k = int(bad[0])
+        raise DataFormatError(path, f"loss weight {weights[k]} is not finite and >= 0",
+                              first + k, field)
 
 
 def _string(value: object) -> str | None:
@@ -190,6 +205,7 @@ def _make_frame(k: int, per_atom: dict, per_frame: dict, metadata: dict) -> Fram
         return float(value) if value.ndim == 0 else value
 
     has_temperature = metadata.get("has_temperature", np.zeros(k + 1, bool))[k]
+    weights = metadata.get(fmt.WEIGHT_METADATA)
     strings = {name: _string(metadata[name][k]) if name in metadata else None
                for name in fmt.STRING_METADATA}
     return Frame(
@@ -201,5 +217,6 @@ def _make_frame(k: int, per_atom: dict, per_frame: dict, metadata: dict) -> Fram
         forces_ev_per_angstrom=label("forces", per_atom["forces"][k]),
         stress_ev_per_angstrom3=label("stress", per_frame["stress"][k]),
         temperature_kelvin=float(metadata["temperature"][k]) if has_temperature else None,
+        weight=fmt.DEFAULT_WEIGHT if weights is None else float(weights[k]),
         **strings,
     )

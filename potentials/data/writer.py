@@ -116,6 +116,16 @@ class TrajectoryAppender:
             self._append(path, np.array([_or_zeros(t, ()) for t in temperatures]))
             self._append(f"{fmt.METADATA_GROUP}/has_temperature",
                          np.array([t is not None for t in temperatures]))
+        self._flush_weights(frames)
+
+    def _flush_weights(self, frames: list[Frame]) -> None:
+        """Append loss weights once any frame's differs from 1; earlier frames get weight 1."""
+        weights = np.array([f.weight for f in frames], dtype=np.float64)
+        path = f"{fmt.METADATA_GROUP}/{fmt.WEIGHT_METADATA}"
+        if path not in self.group and np.any(weights != fmt.DEFAULT_WEIGHT):
+            self._create(path, (), np.float64, "frames", fill=fmt.DEFAULT_WEIGHT)
+        if path in self.group:
+            self._append(path, weights)
 
 
 def _or_zeros(value: object, shape: tuple[int, ...]) -> np.ndarray:

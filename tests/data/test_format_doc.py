@@ -30,7 +30,9 @@ def test_doc_example_writes_a_valid_file(tmp_path: Path, monkeypatch: pytest.Mon
         assert water.energy_ev == -14.2 and water.stress_ev_per_angstrom3 is None
         assert water.temperature_kelvin == 300.0 and water.config_type == "md"
         assert copper.temperature_kelvin is None and copper.pbc.all()
+        assert [trajectory.read_frame(k).weight for k in range(3)] == [1.0, 0.5, 1.0]
         np.testing.assert_array_equal(copper.stress_ev_per_angstrom3, 0.01 * np.eye(3))
         assert trajectory[1].get_chemical_formula() == "CH4"
     exec(compile(read_example, str(DOC), "exec"), {})
-    assert capsys.readouterr().out.splitlines()[0] == "3"
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "3" and lines[-1] == "0.5"
