@@ -39,16 +39,11 @@ from ase.calculators.emt import EMT
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.constraints import FixCom
 from ase.md.langevin import Langevin
-from ase.md.velocitydistribution import Stationary
+from ase.md.velocitydistribution import Stationary, thermalize_momenta
 from tqdm import tqdm
 
 from potentials.data import Frame, TrajectoryWriter, frame_from_atoms
 from potentials.data.ase_frames import CONFIG_TYPE_KEY, TEMPERATURE_KEY
-
-try:  # ASE >= 3.29 deprecates MaxwellBoltzmannDistribution in favour of thermalize_momenta
-    from ase.md.velocitydistribution import thermalize_momenta
-except ImportError:  # pragma: no cover - older ASE
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution as thermalize_momenta
 
 LATTICE_CONSTANT_ANGSTROM: dict[str, float] = {"Cu": 3.61, "Au": 4.08}
 """Experimental fcc lattice constants of the pure metals, the end points of Vegard's law."""

@@ -9,6 +9,7 @@ equal a fresh build); tensors stay on the device; the model is loaded once.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Sequence
 
@@ -67,7 +68,7 @@ class EquiCalculator(Calculator):
     implemented_properties = ["energy", "free_energy", "forces", "energies", "stress"]
 
     def __init__(self, model: str | os.PathLike | torch.nn.Module = "acac",
-                 device: str = "auto", dtype: str = "float64", skin_angstrom: float = 1.0,
+                 device: str = "auto", dtype: str = "float64", skin_angstrom: float = 0.5,
                  **kwargs):
         super().__init__(**kwargs)
         self.device = resolve_device(device)
@@ -97,9 +98,15 @@ class EquiCalculator(Calculator):
         return bool(displacement.max() > 0.5 * self.skin_angstrom)
 
     def _graph_for(self, atoms: ase.Atoms) -> AtomicGraph:
-        """The graph of ``atoms`` on the device, rebuilt only when the skin is exhausted."""
+        """The graph of ``atoms`` on the device, with only the edges inside the cutoff.
+
+        The neighbour list (cutoff + skin) is rebuilt only when the skin is exhausted; in
+        between, the stored pairs are filtered by their current length, which costs far less
+        than evaluating the model on the extra pairs.
+        """
         if self._needs_rebuild(atoms):
-            graph = from_atoms(atoms, self.cutoff_angstrom + self.skin_angstrom, dtype=self.dtype)
+            graph = from_atoms(atoms, self.cutoff_angstrom + self.skin_angstrom,
+                               dtype=self.dtype)
             self._graph = graph.to(self.device)
             self._reference_positions = atoms.positions.copy()
             self._built_for = (atoms.numbers.tobytes(), atoms.pbc.tobytes(),
@@ -108,7 +115,15 @@ class EquiCalculator(Calculator):
         else:
             self._graph.pos = torch.as_tensor(atoms.positions, dtype=self.dtype,
                                               device=self.device)
-        return self._graph
+        graph = self._graph
+        distances = _checked_distances(graph)
+        if self.skin_angstrom == 0:
+            return graph
+        inside = distances < self.cutoff_angstrom
+        filtered = copy.copy(graph)
+        filtered.edge_index = graph.edge_index[:, inside]
+        filtered.cell_shifts = graph.cell_shifts[inside]
+        return filtered
 
     # -- ASE interface --------------------------------------------------------------------
     def calculate(self, atoms: ase.Atoms | None = None, properties: Sequence[str] = ("energy",),
@@ -121,19 +136,8 @@ class EquiCalculator(Calculator):
             raise PropertyNotImplementedError(
                 f"stress needs a cell periodic in all three directions, pbc={atoms.pbc.tolist()}")
         graph = self._graph_for(atoms)
-        self._check_distances(graph)
         results = predict(self.model, graph, compute_forces=True, compute_stress=periodic_3d)
         self.results = _to_numpy(results, periodic_3d)
-
-    def _check_distances(self, graph: AtomicGraph) -> None:
-        if graph.edge_index.shape[1] == 0:
-            return
-        distances = edge_vectors(graph.pos, graph.cell, graph).norm(dim=-1)
-        shortest = float(distances.min())
-        if shortest < MIN_DISTANCE_ANGSTROM:
-            pair = graph.edge_index[:, int(distances.argmin())].tolist()
-            raise ValueError(f"atoms {pair[0]} and {pair[1]} are {shortest:.3g} Å apart, "
-                             f"closer than {MIN_DISTANCE_ANGSTROM} Å")
 
     # -- many structures at once ---------------------------------------------------------
     def evaluate(self, images: Sequence[ase.Atoms], batch_size: int = 32
@@ -150,10 +154,21 @@ class EquiCalculator(Calculator):
                 check_atoms(atoms)
             graphs = [from_atoms(a, self.cutoff_angstrom, dtype=self.dtype) for a in chunk]
             batch = batch_graphs(graphs).to(self.device)
-            self._check_distances(batch)
+            _checked_distances(batch)
             output = predict(self.model, batch, compute_stress=True)
             results.extend(_split_batch(output, batch, chunk))
         return results
+
+
+def _checked_distances(graph: AtomicGraph) -> torch.Tensor:
+    """[n_edges] edge lengths in Å; raises ValueError if two atoms are closer than 0.1 Å."""
+    distances = edge_vectors(graph.pos, graph.cell, graph).norm(dim=-1)
+    if distances.numel() and float(distances.min()) < MIN_DISTANCE_ANGSTROM:
+        k = int(distances.argmin())
+        first, second = graph.edge_index[:, k].tolist()
+        raise ValueError(f"atoms {first} and {second} are {float(distances[k]):.3g} Å apart, "
+                         f"closer than {MIN_DISTANCE_ANGSTROM} Å")
+    return distances
 
 
 def _to_numpy(results: dict[str, torch.Tensor], periodic_3d: bool

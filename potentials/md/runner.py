@@ -10,7 +10,7 @@ import ase.units
 import numpy as np
 from ase.md.langevin import Langevin
 from ase.md.nose_hoover_chain import MTKNPT
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary, ZeroRotation
+from ase.md.velocitydistribution import Stationary, ZeroRotation, thermalize_momenta
 from ase.md.verlet import VelocityVerlet
 from tqdm import tqdm
 
@@ -62,7 +62,7 @@ def build_dynamics(atoms: ase.Atoms, options: MDOptions):
         return VelocityVerlet(atoms, timestep=timestep)
     if options.ensemble == "nvt":
         return Langevin(atoms, timestep=timestep, temperature_K=options.temperature_kelvin,
-                        friction=options.friction_per_fs / ase.units.fs, rng=rng)
+                        friction=options.friction_per_fs / ase.units.fs, fixcm=False, rng=rng)
     if not atoms.pbc.all():
         raise ValueError(f"npt needs a cell periodic in all directions, pbc={atoms.pbc.tolist()}")
     return MTKNPT(atoms, timestep=timestep, temperature_K=options.temperature_kelvin,
@@ -74,7 +74,7 @@ def build_dynamics(atoms: ase.Atoms, options: MDOptions):
 def initialise_velocities(atoms: ase.Atoms, options: MDOptions) -> None:
     """Maxwell-Boltzmann velocities at the target temperature, no net momentum or rotation."""
     rng = np.random.default_rng(options.seed)
-    MaxwellBoltzmannDistribution(atoms, temperature_K=options.temperature_kelvin, rng=rng)
+    thermalize_momenta(atoms, temperature_K=options.temperature_kelvin, rng=rng)
     Stationary(atoms)
     if not atoms.pbc.any():
         ZeroRotation(atoms)

@@ -56,20 +56,19 @@ def shipped_structure(model_path: Path) -> Path:
 
 
 def describe_shipped_models() -> str:
-    """A table of shipped models: elements, cutoff, size, parameter count."""
+    """A table of shipped models: elements, cutoff, parameter count, dtype, file."""
     from ase.data import chemical_symbols
 
-    from potentials.model.io import read_model_file
+    from potentials.model.io import load_model
 
     rows = [("name", "elements", "cutoff [Å]", "parameters", "dtype", "file")]
     for name, path in shipped_models().items():
-        content = read_model_file(path)
-        elements = " ".join(chemical_symbols[z]
-                            for z in content["statistics"]["atomic_numbers"])
-        n_parameters = sum(t.numel() for k, t in content["state_dict"].items()
-                           if not k.endswith(("_table", "e0s_ev", "scale_ev", "shift_ev")))
-        rows.append((name, elements, f"{content['config']['cutoff_angstrom']:g}",
-                     str(n_parameters), content["dtype"], str(path)))
+        model = load_model(path)
+        elements = " ".join(chemical_symbols[z] for z in model.statistics.atomic_numbers)
+        n_parameters = sum(p.numel() for p in model.parameters())
+        dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
+        rows.append((name, elements, f"{model.cutoff_angstrom:g}", str(n_parameters), dtype,
+                     str(path)))
     if len(rows) == 1:
         return "no shipped models found (expected trained_models/NAME/NAME.model)"
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -21,6 +21,8 @@ class DistributedContext:
 
     rank: int = 0
     world_size: int = 1
+    device: torch.device = torch.device("cpu")
+    """Where collective operations run (NCCL needs CUDA tensors)."""
 
     @property
     def is_main(self) -> bool:
@@ -28,23 +30,35 @@ class DistributedContext:
 
     @classmethod
     def from_environment(cls, device: torch.device) -> DistributedContext:
-        """Join the process group described by torchrun's environment variables, if any."""
+        """Join the process group described by torchrun's environment variables, if any.
+
+        On GPUs each process takes the GPU ``LOCAL_RANK`` of its node.
+        """
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         if world_size == 1:
-            return cls()
+            return cls(device=device)
+        if device.type == "cuda":  # one GPU per process on each node
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
         if not dist.is_initialized():
-            backend = "nccl" if device.type == "cuda" else "gloo"
-            dist.init_process_group(backend=backend)
-        if device.type == "cuda":
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        return cls(rank=dist.get_rank(), world_size=dist.get_world_size())
+            dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        return cls(rank=dist.get_rank(), world_size=dist.get_world_size(), device=device)
 
     def sum(self, value: torch.Tensor) -> torch.Tensor:
         """Sum of ``value`` over all ranks (the tensor itself when not distributed)."""
-        if self.world_size > 1:
-            value = value.clone()
-            dist.all_reduce(value, op=dist.ReduceOp.SUM)
-        return value
+        if self.world_size == 1:
+            return value
+        reduced = value.detach().to(self.device, copy=True)
+        dist.all_reduce(reduced, op=dist.ReduceOp.SUM)
+        return reduced.to(value.device)
+
+    def max(self, value: float) -> float:
+        """Largest ``value`` over ranks, so decisions based on it (time budget) agree."""
+        if self.world_size == 1:
+            return value
+        tensor = torch.tensor([value], dtype=torch.float64, device=self.device)
+        dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+        return float(tensor[0])
 
     def sum_array(self, value: np.ndarray) -> np.ndarray:
         """Sum of a numpy array over all ranks."""

@@ -20,7 +20,14 @@ from potentials.atomic_write import torch_save_atomically
 from potentials.data.statistics import compute_statistics
 from potentials.device import resolve_device, resolve_dtype
 from potentials.graph import AtomicGraph, batch_graphs
-from potentials.model import EquivariantPotential, load_model, predict, save_model
+from potentials.model import (
+    EquivariantPotential,
+    ModelConfig,
+    load_model,
+    predict,
+    save_model,
+)
+from potentials.model.io import read_model_file
 from potentials.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from potentials.train.config import TrainConfig, config_to_dict
 from potentials.train.data_setup import Splits, prepare_splits, read_isolated_atoms
@@ -77,11 +84,13 @@ class Trainer:
     def __init__(self, config: TrainConfig, resume: bool = False, show_progress: bool = True):
         self.config = config
         self.output_dir = Path(config.output_dir)
-        self.device = resolve_device(config.device)
         self.dtype = resolve_dtype(config.dtype)
-        self.context = DistributedContext.from_environment(self.device)
+        self.context = DistributedContext.from_environment(resolve_device(config.device))
+        self.device = self.context.device
         self.show_progress = show_progress and self.context.is_main
         seed_everything(config.seed)
+        if config.init_from:  # the architecture (and cutoff) come from the model file
+            config.model = ModelConfig.from_dict(read_model_file(config.init_from)["config"])
         self.splits = self._prepare_data()
         self.model = self._build_model().to(self.device)
         self.optimizer = build_optimizer(self.model, config.optim)
@@ -206,7 +215,7 @@ class Trainer:
             valid_loss, valid_errors = self.evaluate_graphs(self.splits.valid)
             step_scheduler(self.scheduler, valid_loss)
             self.state.epoch += 1
-            self.state.elapsed_seconds += time.perf_counter() - start
+            self.state.elapsed_seconds += self.context.max(time.perf_counter() - start)
             self._record_epoch(train_loss, valid_loss, valid_errors.summary())
         self._log(f"stopped after epoch {self.state.epoch}: {reason}")
         return self._finish()

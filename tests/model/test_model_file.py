@@ -9,7 +9,12 @@ import torch
 
 from potentials.graph import from_atoms
 from potentials.model import (
-    DataStatistics, EquivariantPotential, ModelFileError, load_model, predict, save_model,
+    DataStatistics,
+    EquivariantPotential,
+    ModelFileError,
+    load_model,
+    predict,
+    save_model,
 )
 from potentials.model.io import read_model_file
 from tests.builders import SMALL_CONFIGS, make_model, random_structure

@@ -153,3 +153,16 @@ def test_forces_without_energies_needs_explicit_consent(tmp_path):
     config["data"]["train_on_forces_only"] = True
     config["optim"]["max_epochs"] = 1
     Trainer(load_config(write_config(tmp_path, config)), show_progress=False).run()
+
+
+def test_fine_tuning_starts_from_a_trained_model(acac_h5, tmp_path):
+    first = tmp_path / "first"
+    config = tiny_config(acac_h5, first, **{"optim.max_epochs": 2})
+    base = Trainer(load_config(write_config(tmp_path, config)), show_progress=False).run()
+    tuned_dir = tmp_path / "tuned"
+    config = tiny_config(acac_h5, tuned_dir, **{"optim.max_epochs": 1, "init_from": str(base),
+                                                 "optim.lr": 1e-12})
+    config["model"]["num_channels"] = 99  # ignored: the architecture comes from the model
+    trainer = Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
+    assert trainer.model.config == load_model(base).config
+    assert trainer.model.statistics == load_model(base).statistics

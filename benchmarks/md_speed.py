@@ -1,0 +1,88 @@
+"""MD throughput with EquiCalculator: steps/s, ns/day and the calculator's own overhead.
+
+VelocityVerlet (0.5 fs) on acetylacetone in a periodic box at liquid density, 15/120/960 atoms,
+float32 and float64. The time spent inside the model (graph -> energy, forces) is measured
+separately; everything else in a step (ASE integrator, neighbour-list checks and rebuilds,
+host/device copies) is reported as overhead.
+
+Usage: ``python benchmarks/md_speed.py [--model acac] [--sizes 1 8 64] [--steps 200]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from ase import units
+from ase.md.velocitydistribution import thermalize_momenta
+from ase.md.verlet import VelocityVerlet
+
+import potentials.calculator as calculator_module
+from potentials import EquiCalculator
+
+sys.path.insert(0, str(Path(__file__).parent))
+from systems import acac_box  # noqa: E402
+
+MACE_STEPS_PER_S_FLOAT64 = {15: 20.0, 120: 2.5}
+"""MACE's ASE calculator with a small acac model, VelocityVerlet, float64, this machine."""
+TIMESTEP_FS = 0.5
+
+
+class ModelTimer:
+    """Wraps `predict` as the calculator calls it and accumulates the seconds spent in it."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.original = calculator_module.predict
+
+    def __call__(self, *args, **kwargs):
+        start = time.perf_counter()
+        result = self.original(*args, **kwargs)
+        self.seconds += time.perf_counter() - start
+        return result
+
+
+def run(model: str, n_molecules: int, dtype: str, steps: int) -> tuple[int, float, float, int]:
+    """(atoms, steps/s, fraction of time outside the model, neighbour-list builds)."""
+    atoms = acac_box(n_molecules)
+    atoms.calc = EquiCalculator(model=model, dtype=dtype)
+    thermalize_momenta(atoms, temperature_K=300, rng=np.random.default_rng(0))
+    dynamics = VelocityVerlet(atoms, timestep=TIMESTEP_FS * units.fs)
+    dynamics.run(5)  # warm-up
+    timer = ModelTimer()
+    calculator_module.predict = timer
+    try:
+        start = time.perf_counter()
+        dynamics.run(steps)
+        wall = time.perf_counter() - start
+    finally:
+        calculator_module.predict = timer.original
+    return len(atoms), steps / wall, 1 - timer.seconds / wall, atoms.calc.neighbour_list_builds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="acac")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 8, 64])
+    parser.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
+    parser.add_argument("--steps", type=int, default=200)
+    args = parser.parse_args()
+    print("| atoms | dtype | steps/s | ns/day | overhead outside model | NL builds | "
+          "MACE steps/s | speed-up |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in args.sizes:
+        for dtype in args.dtypes:
+            steps = max(10, args.steps // n)
+            n_atoms, rate, overhead, builds = run(args.model, n, dtype, steps)
+            ns_per_day = rate * TIMESTEP_FS * 86400 / 1e6
+            mace = MACE_STEPS_PER_S_FLOAT64.get(n_atoms) if dtype == "float64" else None
+            ratio = f"{rate / mace:.1f}x" if mace else "-"
+            print(f"| {n_atoms} | {dtype} | {rate:.1f} | {ns_per_day:.3f} | "
+                  f"{100 * overhead:.0f} % | {builds} | {mace or '-'} | {ratio} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

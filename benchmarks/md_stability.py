@@ -1,0 +1,95 @@
+"""MD stability of a shipped model: long Langevin runs of molecules, NPT runs of crystals.
+
+Molecules (default acac): Langevin at 600 K, 0.5 fs, 20 ps. Every 100 steps the covalent bond
+graph (ASE natural cutoffs x 1.2) is compared with the starting one: a bond that disappears or
+appears, or an atom farther than 10 Å from the centre of mass, counts as a failure.
+Crystals (``--npt``): MTK NPT at the given temperature and pressure; reports mean volume,
+temperature and whether the structure stayed intact (no two atoms closer than 1.5 Å).
+
+Usage: ``python benchmarks/md_stability.py --model acac [--temperature 600 --ps 20]``
+       ``python benchmarks/md_stability.py --model cuau --npt --temperature 900 --ps 20``
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import ase
+import ase.io
+import numpy as np
+from ase.neighborlist import NeighborList, natural_cutoffs
+
+from potentials import EquiCalculator
+from potentials.md.options import MDOptions
+from potentials.md.runner import build_dynamics, initialise_velocities
+from potentials.model.registry import resolve_model_path, shipped_structure
+
+
+def bonds(atoms: ase.Atoms) -> set[tuple[int, int]]:
+    """Pairs closer than 1.2 times the sum of their natural (covalent) radii."""
+    neighbours = NeighborList(natural_cutoffs(atoms, mult=1.2), self_interaction=False,
+                              bothways=False)
+    neighbours.update(atoms)
+    return {(i, int(j)) for i in range(len(atoms)) for j in neighbours.get_neighbors(i)[0]}
+
+
+def molecule_check(atoms: ase.Atoms, reference: set) -> str | None:
+    current = bonds(atoms)
+    if current != reference:
+        lost, new = sorted(reference - current), sorted(current - reference)
+        return f"bonds changed: lost {lost}, new {new}"
+    distance = np.linalg.norm(atoms.positions - atoms.get_center_of_mass(), axis=1).max()
+    if distance > 10.0:
+        return f"an atom is {distance:.1f} Å from the centre of mass"
+    return None
+
+
+def crystal_check(atoms: ase.Atoms) -> str | None:
+    distances = atoms.get_all_distances(mic=True)
+    np.fill_diagonal(distances, np.inf)
+    if distances.min() < 1.5:
+        return f"two atoms are {distances.min():.2f} Å apart"
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="acac")
+    parser.add_argument("--structure")
+    parser.add_argument("--npt", action="store_true")
+    parser.add_argument("--temperature", type=float, default=600.0, help="K")
+    parser.add_argument("--pressure", type=float, default=0.0, help="GPa (npt)")
+    parser.add_argument("--ps", type=float, default=20.0, help="simulated time in ps")
+    parser.add_argument("--timestep", type=float, help="fs (default 0.5, npt 2.0)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    timestep = args.timestep or (2.0 if args.npt else 0.5)
+    steps = int(round(args.ps * 1000 / timestep))
+    atoms = ase.io.read(args.structure or shipped_structure(resolve_model_path(args.model)))
+    atoms.calc = EquiCalculator(model=args.model)
+    options = MDOptions("npt" if args.npt else "nvt", args.temperature, args.pressure,
+                        timestep, steps, friction_per_fs=0.01, seed=args.seed)
+    initialise_velocities(atoms, options)
+    dynamics = build_dynamics(atoms, options)
+    reference = None if args.npt else bonds(atoms)
+    temperatures, volumes, failure, start = [], [], None, time.perf_counter()
+    for done in range(0, steps, 100):
+        dynamics.run(min(100, steps - done))
+        temperatures.append(atoms.get_temperature())
+        volumes.append(atoms.get_volume() / len(atoms) if args.npt else np.nan)
+        failure = crystal_check(atoms) if args.npt else molecule_check(atoms, reference)
+        if failure:
+            failure = f"at {(done + 100) * timestep / 1000:.2f} ps: {failure}"
+            break
+    wall = time.perf_counter() - start
+    kind = f"NPT {args.pressure} GPa" if args.npt else "Langevin"
+    print(f"{args.model}: {kind} at {args.temperature} K, {steps} steps of {timestep} fs "
+          f"({args.ps} ps) in {wall:.0f} s")
+    print(f"mean temperature {np.mean(temperatures):.1f} K" + (
+        f", volume {np.mean(volumes):.3f} ± {np.std(volumes):.3f} Å³/atom" if args.npt else ""))
+    print("stable: no failure" if failure is None else f"UNSTABLE {failure}")
+
+
+if __name__ == "__main__":
+    main()

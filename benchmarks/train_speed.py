@@ -1,0 +1,74 @@
+"""Training throughput on acetylacetone: frames/s and atoms/s per batch size and dtype.
+
+One optimisation step = forward, forces by autograd with a differentiable graph, the weighted
+loss, backward through the force graph, and the optimiser step (as in `potentials train`).
+
+Usage: ``python benchmarks/train_speed.py [--data FILE] [--batch-sizes 1 2 4 8 16 32]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import ase.io
+import torch
+
+from potentials.data.statistics import compute_statistics
+from potentials.graph import batch_graphs, from_atoms
+from potentials.model import EquivariantPotential, ModelConfig, predict
+from potentials.train.loss import LossWeights, weighted_loss
+
+DEFAULT_DATA = "../shared/data/acac/train_300K.xyz"
+
+
+def throughput(frames: list, batch_size: int, dtype: torch.dtype, config: ModelConfig,
+               budget_s: float) -> tuple[float, float]:
+    """(frames/s, atoms/s) of training steps on ``frames``."""
+    graphs = [from_atoms(a, config.cutoff_angstrom, with_labels=True, dtype=dtype)
+              for a in frames]
+    torch.manual_seed(0)
+    model = EquivariantPotential(config, compute_statistics(graphs)).to(dtype)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, amsgrad=True)
+    weights = LossWeights(1.0, 100.0, 0.0)
+    done_frames = done_atoms = 0
+    step, start = 0, None
+    while start is None or time.perf_counter() - start < budget_s:
+        chunk = [graphs[(step * batch_size + k) % len(graphs)] for k in range(batch_size)]
+        batch = batch_graphs(chunk)
+        optimizer.zero_grad()
+        loss = weighted_loss(predict(model, batch, training=True), batch, weights)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        if step == 2:  # two warm-up steps
+            start = time.perf_counter()
+        elif step > 2:
+            done_frames += batch_size
+            done_atoms += int(batch.pos.shape[0])
+    elapsed = time.perf_counter() - start
+    return done_frames / elapsed, done_atoms / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=DEFAULT_DATA)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32])
+    parser.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
+    parser.add_argument("--channels", type=int, default=ModelConfig().num_channels)
+    parser.add_argument("--budget-s", type=float, default=10.0)
+    args = parser.parse_args()
+    frames = ase.io.read(args.data, ":64")
+    config = ModelConfig(num_channels=args.channels)
+    print(f"model: {config}")
+    print("| dtype | batch size | frames/s | atoms/s |")
+    print("|---|---|---|---|")
+    for dtype in args.dtypes:
+        for batch_size in args.batch_sizes:
+            rate, atom_rate = throughput(frames, batch_size, getattr(torch, dtype), config,
+                                         args.budget_s)
+            print(f"| {dtype} | {batch_size} | {rate:.1f} | {atom_rate:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

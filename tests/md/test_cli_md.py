@@ -1,0 +1,53 @@
+"""``potentials md`` and ``potentials relax`` from the command line with a model file."""
+
+from __future__ import annotations
+
+import ase
+import ase.io
+
+from potentials.cli import main
+from potentials.data import TrajectoryFile
+from potentials.model import save_model
+from tests.builders import make_model
+
+
+def model_and_structure(tmp_path):
+    model = tmp_path / "tiny.model"
+    save_model(make_model("vector-hidden"), model)
+    structure = tmp_path / "co2h2.xyz"
+    ase.io.write(structure, ase.Atoms("COOHH", positions=[
+        [0, 0, 0], [1.2, 0, 0], [-1.2, 0, 0], [1.8, 0.8, 0], [-1.8, -0.8, 0]]))
+    return str(model), str(structure)
+
+
+def test_md_command_writes_a_trainable_trajectory(tmp_path, capsys):
+    model, structure = model_and_structure(tmp_path)
+    output = tmp_path / "md.h5"
+    status = main(["md", "--model", model, "--structure", structure, "--steps", "20",
+                   "--write-every", "5", "--output", str(output), "--ensemble", "nve",
+                   "--timestep", "0.1"])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "total-energy drift" in printed and "steps/s" in printed
+    with TrajectoryFile(output) as trajectory:
+        assert len(trajectory) == 5
+        assert trajectory[0].get_forces().shape == (5, 3)
+    assert main(["md", "--model", model, "--structure", structure, "--steps", "2",
+                 "--output", str(output)]) == 1
+    assert "overwrite" in capsys.readouterr().err
+
+
+def test_relax_command(tmp_path, capsys):
+    model, structure = model_and_structure(tmp_path)
+    output = tmp_path / "relaxed.xyz"
+    status = main(["relax", "--model", model, "--structure", structure, "--fmax", "0.05",
+                   "--output", str(output)])
+    printed = capsys.readouterr().out
+    assert status in (0, 2)
+    assert "max |F|" in printed
+    assert len(ase.io.read(output)) == 5
+
+
+def test_unknown_model_is_a_one_line_error(capsys):
+    assert main(["md", "--model", "no-such-model", "--steps", "1"]) == 1
+    assert "neither a file nor a shipped model" in capsys.readouterr().err

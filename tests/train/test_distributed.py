@@ -1,0 +1,38 @@
+"""Two CPU processes (gloo, launched by torchrun) train exactly like one with the same batch."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.train.conftest import tiny_config
+
+
+def train(config: dict, path, processes: int) -> list[dict]:
+    path.write_text(yaml.safe_dump(config))
+    if processes == 1:
+        command = [sys.executable, "-m", "potentials.cli", "train", str(path)]
+    else:
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                   f"--nproc_per_node={processes}", "-m", "potentials.cli", "train", str(path)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with open(os.path.join(config["output_dir"], "metrics.csv")) as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_two_processes_match_one(acac_h5, tmp_path):
+    changes = {"optim.max_epochs": 3, "optim.shuffle": False, "optim.batch_size": 4}
+    single = train(tiny_config(acac_h5, tmp_path / "one", **changes), tmp_path / "one.yaml", 1)
+    double = train(tiny_config(acac_h5, tmp_path / "two", **changes), tmp_path / "two.yaml", 2)
+    assert len(single) == len(double) == 3
+    for one, two in zip(single, double, strict=True):
+        for key in ("train_loss", "valid_forces_rmse_mev_per_angstrom",
+                    "valid_energy_rmse_mev"):
+            assert float(two[key]) == pytest.approx(float(one[key]), rel=1e-8), key
