@@ -102,6 +102,8 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--plots", default=".", metavar="DIR",
                         help="directory for parity plots (default: current)")
+    parser.add_argument("--cache-dir", default="~/.cache/potentials/converted",
+                        help="where non-HDF5 inputs are converted to (default %(default)s)")
     parser.set_defaults(func=_run_evaluate)
 
 
@@ -109,7 +111,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from potentials.train.evaluate import evaluate_model, format_table, save_parity_plots
 
     evaluations = evaluate_model(args.model, args.data, args.batch_size, args.dtype,
-                                 args.device)
+                                 args.device, args.cache_dir)
     print(format_table(evaluations))
     for path in save_parity_plots(evaluations, args.plots):
         print(f"parity plot: {path}")

@@ -1,0 +1,52 @@
+"""``potentials evaluate``: metrics that match a direct computation, table and parity plots."""
+
+from __future__ import annotations
+
+import ase.io
+import numpy as np
+
+from potentials import EquiCalculator
+from potentials.cli import main
+from potentials.model import save_model
+from potentials.train.evaluate import evaluate_model
+from tests.builders import make_model
+from tests.train.conftest import FIXTURES
+
+
+def test_metrics_match_a_direct_computation(tmp_path):
+    model_path = tmp_path / "m.model"
+    save_model(make_model("vector-hidden"), model_path)
+    data = FIXTURES / "acac_5.xyz"
+    (evaluation,) = evaluate_model(str(model_path), [str(data)], batch_size=2,
+                                   cache_dir=str(tmp_path / "cache"), progress=False)
+    frames = ase.io.read(data, ":")
+    calculator = EquiCalculator(str(model_path), device="cpu")
+    energy_errors, force_errors = [], []
+    for atoms in frames:
+        energy_errors.append(calculator.get_potential_energy(atoms)
+                             - atoms.get_potential_energy())
+        force_errors.append(calculator.get_forces(atoms) - atoms.get_forces())
+    energy_errors, force_errors = np.array(energy_errors), np.concatenate(force_errors)
+    metrics = evaluation.metrics
+    assert evaluation.n_frames == 5
+    np.testing.assert_allclose(metrics["energy_mae_mev"], 1000 * np.abs(energy_errors).mean(),
+                               rtol=1e-9)
+    np.testing.assert_allclose(metrics["energy_per_atom_rmse_mev"],
+                               1000 * np.sqrt(np.mean((energy_errors / 15) ** 2)), rtol=1e-9)
+    np.testing.assert_allclose(metrics["forces_rmse_mev_per_angstrom"],
+                               1000 * np.sqrt(np.mean(force_errors**2)), rtol=1e-9)
+
+
+def test_command_prints_a_table_and_writes_plots(tmp_path, capsys):
+    model_path = tmp_path / "m.model"
+    save_model(make_model("vector-hidden"), model_path)
+    status = main(["evaluate", "--model", str(model_path), str(FIXTURES / "cu_au_emt.xyz"),
+                   str(FIXTURES / "acac_5.xyz"), "--plots", str(tmp_path / "plots"),
+                   "--cache-dir", str(tmp_path / "cache")])
+    assert status == 1  # Cu and Au are not elements of this model: a one-line error
+    assert "not trained on element(s) ['Au', 'Cu']" in capsys.readouterr().err
+    assert main(["evaluate", "--model", str(model_path), str(FIXTURES / "acac_5.xyz"),
+                 "--plots", str(tmp_path / "plots"), "--cache-dir", str(tmp_path)]) == 0
+    table = capsys.readouterr().out
+    assert "forces_rmse [meV/Å]" in table and "acac_5.xyz" in table
+    assert (tmp_path / "plots" / "parity_acac_5.png").stat().st_size > 1000
