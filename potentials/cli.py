@@ -193,16 +193,14 @@ def _add_relax(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_relax(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     import ase.io
 
+    from potentials.data.output import refuse_existing
     from potentials.md.relax import relax
     from potentials.md.setup import load_structure_and_calculator
     from potentials.md.trajectory import labelled_copy
 
-    if Path(args.output).exists() and not args.overwrite:
-        raise FileExistsError(f"{args.output}: output exists; pass --overwrite to replace it")
+    refuse_existing(args.output, args.overwrite)
     atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype)
     summary = relax(atoms, args.fmax, args.optimizer, args.cell, args.steps)
     ase.io.write(args.output, labelled_copy(atoms))

@@ -25,6 +25,7 @@ from potentials.data.ase_frames import frame_to_atoms, read_ase_frames
 from potentials.data.errors import DataFormatError
 from potentials.data.frame import Frame
 from potentials.data.h5md import is_h5md, read_h5md_frames
+from potentials.data.output import refuse_existing
 from potentials.data.reader import TrajectoryFile, open_hdf5
 from potentials.data.writer import TrajectoryWriter, temporary_sibling
 
@@ -112,16 +113,13 @@ def _write_hdf5(inputs: Sequence[str], output: Path, options: ReadOptions,
     return written
 
 
-def _write_ase(inputs: Sequence[str], output: Path, options: ReadOptions, overwrite: bool,
-               show: bool) -> int:
+def _write_ase(inputs: Sequence[str], output: Path, options: ReadOptions, show: bool) -> int:
     try:
         format_name = ase.io.formats.filetype(output, read=False)
         single = ase.io.formats.ioformats[format_name].single
     except (KeyError, ValueError) as error:
         raise DataFormatError(output, f"cannot tell the output format from the name "
                               f"({error}); use .h5 or a name ase.io.write knows") from None
-    if output.exists() and not overwrite:
-        raise FileExistsError(f"{output}: output exists; pass --overwrite to replace it")
     count = [0]
 
     def images() -> Iterator[ase.Atoms]:
@@ -173,8 +171,7 @@ def convert(
     output = Path(output)
     if not inputs:
         raise ValueError("no input files")
-    if output.exists() and not overwrite:
-        raise FileExistsError(f"{output}: output exists; pass --overwrite to replace it")
+    refuse_existing(output, overwrite)
     for path in inputs:
         if not os.path.isfile(path):
             raise DataFormatError(path, "no such file")
@@ -184,4 +181,4 @@ def convert(
         raise ValueError(f"{len(trajectory_names)} trajectory names for {len(inputs)} inputs")
     if output.suffix.lower() in HDF5_SUFFIXES:
         return _write_hdf5(inputs, output, options, trajectory_names, overwrite, progress)
-    return _write_ase(inputs, output, options, overwrite, progress)
+    return _write_ase(inputs, output, options, progress)

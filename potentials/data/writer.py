@@ -23,6 +23,7 @@ from potentials.data import hdf5_format as fmt
 from potentials.data.ase_frames import frame_from_atoms
 from potentials.data.errors import DataFormatError
 from potentials.data.frame import LABEL_ATTRIBUTES, Frame, validate_frame
+from potentials.data.output import refuse_existing
 
 COMPRESSIONS: tuple[str | None, ...] = ("gzip", "lzf", None)
 """Accepted values of ``compression``."""
@@ -175,9 +176,7 @@ class TrajectoryWriter:
         self._appenders: list[TrajectoryAppender] = []
 
     def __enter__(self) -> TrajectoryWriter:
-        if self.path.exists() and not self.overwrite:
-            raise FileExistsError(f"{self.path}: output exists; pass --overwrite "
-                                  "(overwrite=True) to replace it")
+        refuse_existing(self.path, self.overwrite)
         self._temporary = temporary_sibling(self.path)
         self._file = h5py.File(self._temporary, "x")
         self._file.create_group(fmt.TRAJECTORIES_GROUP, track_order=True)
@@ -224,18 +223,24 @@ class TrajectoryWriter:
     ) -> None:
         assert self._file is not None and self._temporary is not None
         try:
-            if exc_type is None:
-                for appender in self._appenders:
-                    appender.flush()
-                self._file.attrs["format"] = fmt.FORMAT_NAME
-                self._file.attrs["format_version"] = fmt.FORMAT_VERSION
-            self._file.close()
+            try:
+                if exc_type is None:
+                    self._finalise()
+            finally:
+                self._file.close()
+                self._file = None
             if exc_type is None:
                 os.replace(self._temporary, self.path)
         finally:
-            self._file = None
             with contextlib.suppress(FileNotFoundError):
                 self._temporary.unlink()
+
+    def _finalise(self) -> None:
+        """Flush every trajectory, then mark the file complete with the root attributes."""
+        for appender in self._appenders:
+            appender.flush()
+        self._file.attrs["format"] = fmt.FORMAT_NAME
+        self._file.attrs["format_version"] = fmt.FORMAT_VERSION
 
 
 def temporary_sibling(path: Path) -> Path:

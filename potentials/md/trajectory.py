@@ -11,6 +11,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 from potentials.data.ase_frames import frame_from_atoms
 from potentials.data.convert import HDF5_SUFFIXES
+from potentials.data.output import refuse_existing
 from potentials.data.writer import TrajectoryWriter
 
 
@@ -35,8 +36,7 @@ class TrajectoryOutput:
 
     def __init__(self, path: str | Path, overwrite: bool = False):
         self.path = Path(path)
-        if self.path.exists() and not overwrite:
-            raise FileExistsError(f"{self.path}: output exists; pass --overwrite to replace it")
+        refuse_existing(self.path, overwrite)
         self.overwrite = overwrite
         self.count = 0
         self._writer: TrajectoryWriter | None = None

@@ -115,6 +115,22 @@ def test_interrupted_conversion_leaves_no_output(tmp_path: Path) -> None:
     assert_nothing_written(tmp_path)
 
 
+def test_failed_final_flush_closes_the_file_and_leaves_no_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing_flush() -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        with TrajectoryWriter(tmp_path / "out.h5") as writer:
+            handle = writer._file
+            appender = writer.begin_trajectory("t")
+            appender.append(water())
+            monkeypatch.setattr(appender, "flush", failing_flush)
+    assert not handle.id.valid
+    assert_nothing_written(tmp_path)
+
+
 def test_existing_output_is_refused_unless_overwrite(tmp_path: Path) -> None:
     output = tmp_path / "out.h5"
     output.write_text("precious")
