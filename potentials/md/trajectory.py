@@ -30,8 +30,8 @@ class TrajectoryOutput:
     """Context manager accepting frames one at a time while MD runs.
 
     ``.h5``/``.hdf5`` files are HDF5 trajectories (labelled frames that ``potentials train``
-    reads directly), complete only when the block exits; other suffixes are appended frame
-    by frame with ``ase.io.write``.
+    reads directly), complete only when the block exits, with or without an exception; other
+    suffixes are appended frame by frame with ``ase.io.write``.
     """
 
     def __init__(self, path: str | Path, overwrite: bool = False):
@@ -60,5 +60,15 @@ class TrajectoryOutput:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  traceback: TracebackType | None) -> None:
-        if self._writer is not None:
+        """Complete the HDF5 file, even after an exception once a frame has been written.
+
+        A simulation that blows up (the calculator refusing atoms closer than 0.1 Å) keeps
+        the frames up to the crash, which are what is needed to see what went wrong; the
+        exception then propagates. With no frame written, an exception leaves no file.
+        """
+        if self._writer is None:
+            return
+        if self.count > 0:
+            self._writer.__exit__(None, None, None)
+        else:
             self._writer.__exit__(exc_type, exc, traceback)

@@ -6,6 +6,7 @@ import ase
 import numpy as np
 import pytest
 from ase.build import bulk
+from ase.calculators.lj import LennardJones as AseLennardJones
 
 from potentials import EquiCalculator
 from potentials.data import TrajectoryFile
@@ -38,6 +39,38 @@ def test_nve_conserves_energy_and_writes_hdf5(tmp_path):
         last = trajectory[len(trajectory) - 1]
         np.testing.assert_allclose(last.get_forces(), atoms.calc.get_forces(last), atol=1e-10)
         assert last.info["temperature_kelvin"] > 0
+
+
+class ExplodingLennardJones(AseLennardJones):
+    """ASE's Lennard-Jones calculator raising like EquiCalculator does on calculation ``n``."""
+
+    def __init__(self, failing_calculation: int):
+        super().__init__(epsilon=0.4, sigma=2.3, rc=5.0)
+        self.failing_calculation, self.calculations = failing_calculation, 0
+
+    def calculate(self, *args, **kwargs) -> None:
+        self.calculations += 1
+        if self.calculations == self.failing_calculation:
+            raise ValueError("atoms 0 and 1 are closer than 0.1 Å")
+        super().calculate(*args, **kwargs)
+
+
+@pytest.mark.parametrize(("failing_calculation", "frames_kept"), [(6, 5), (1, None)])
+def test_crash_keeps_the_frames_before_it_and_propagates(tmp_path, failing_calculation,
+                                                         frames_kept):
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
+    atoms.calc = ExplodingLennardJones(failing_calculation)
+    options = MDOptions("nve", temperature_kelvin=100, timestep_fs=1.0, steps=20, write_every=1)
+    initialise_velocities(atoms, options)
+    with pytest.raises(ValueError, match="closer than 0.1"):
+        with TrajectoryOutput(tmp_path / "md.h5") as output:
+            run_md(atoms, options, output, progress=False)
+    if frames_kept is None:
+        assert list(tmp_path.iterdir()) == []
+        return
+    with TrajectoryFile(tmp_path / "md.h5") as trajectory:
+        assert len(trajectory) == frames_kept
+        assert trajectory[frames_kept - 1].get_forces().shape == (len(atoms), 3)
 
 
 def test_nvt_reaches_target_temperature():
