@@ -31,7 +31,8 @@ class MDOptions:
     write_every
         Write one frame every this many steps.
     seed
-        Seed of the initial velocities and of the Langevin noise.
+        Seed of the initial velocities and of the Langevin noise (two independent streams
+        spawned from it).
     """
 
     ensemble: str = "nvt"

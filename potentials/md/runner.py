@@ -34,16 +34,29 @@ class MDSummary:
 
     @property
     def steps_per_second(self) -> float:
-        return self.steps / self.wall_seconds
+        """MD steps per wall-clock second (NaN if no time was measured)."""
+        return self.steps / self.wall_seconds if self.wall_seconds > 0 else float("nan")
 
     @property
     def ns_per_day(self) -> float:
+        """Simulated ns per wall-clock day (NaN if no time was measured)."""
+        if self.wall_seconds <= 0:
+            return float("nan")
         return self.simulated_ps / 1000.0 / (self.wall_seconds / 86400.0)
 
+    @property
+    def observed(self) -> bool:
+        """Whether any state was recorded (not so if interrupted before the first one)."""
+        return not np.isnan(self.mean_potential_energy_ev)
+
     def format(self, ensemble: str) -> str:
+        """A three-line report: speed, temperature and energy, total-energy conservation."""
+        speed = (f"{self.steps} steps, {self.simulated_ps:.3f} ps in {self.wall_seconds:.1f} s "
+                 f"({self.steps_per_second:.1f} steps/s, {self.ns_per_day:.3f} ns/day)")
+        if not self.observed:
+            return f"{speed}\ninterrupted before the first state was recorded"
         lines = [
-            f"{self.steps} steps, {self.simulated_ps:.3f} ps in {self.wall_seconds:.1f} s "
-            f"({self.steps_per_second:.1f} steps/s, {self.ns_per_day:.3f} ns/day)",
+            speed,
             f"temperature {self.mean_temperature_kelvin:.1f} ± "
             f"{self.std_temperature_kelvin:.1f} K, mean potential energy "
             f"{self.mean_potential_energy_ev:.4f} eV",
@@ -54,10 +67,19 @@ class MDSummary:
         return "\n".join(lines)
 
 
+VELOCITY_STREAM, THERMOSTAT_STREAM = 0, 1
+"""Which of the random streams spawned from ``MDOptions.seed`` each use draws from."""
+
+
+def random_stream(seed: int, stream: int) -> np.random.Generator:
+    """Generator of child ``stream`` of ``SeedSequence(seed)``: streams are independent."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(stream + 1)[stream])
+
+
 def build_dynamics(atoms: ase.Atoms, options: MDOptions):
     """The ASE integrator for ``options.ensemble``."""
     timestep = options.timestep_fs * ase.units.fs
-    rng = np.random.default_rng(options.seed)
+    rng = random_stream(options.seed, THERMOSTAT_STREAM)
     if options.ensemble == "nve":
         return VelocityVerlet(atoms, timestep=timestep)
     if options.ensemble == "nvt":
@@ -73,7 +95,7 @@ def build_dynamics(atoms: ase.Atoms, options: MDOptions):
 
 def initialise_velocities(atoms: ase.Atoms, options: MDOptions) -> None:
     """Maxwell-Boltzmann velocities at the target temperature, no net momentum or rotation."""
-    rng = np.random.default_rng(options.seed)
+    rng = random_stream(options.seed, VELOCITY_STREAM)
     thermalize_momenta(atoms, temperature_K=options.temperature_kelvin, rng=rng)
     Stationary(atoms)
     if not atoms.pbc.any():
@@ -121,6 +143,13 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
 
 def _summarise(temperatures: np.ndarray, potentials: np.ndarray, totals: np.ndarray,
                n_atoms: int, options: MDOptions, wall: float, frames: int) -> MDSummary:
+    """The summary of the states recorded; NaN statistics if there are none."""
+    if len(totals) == 0:
+        nan = float("nan")
+        return MDSummary(steps=0, simulated_ps=0.0, wall_seconds=wall,
+                         mean_temperature_kelvin=nan, std_temperature_kelvin=nan,
+                         mean_potential_energy_ev=nan, energy_drift_mev_per_atom_per_ps=nan,
+                         max_energy_deviation_mev_per_atom=nan, frames_written=frames)
     steps = len(totals) - 1
     times_ps = np.arange(len(totals)) * options.timestep_fs / 1000.0
     per_atom_mev = 1000.0 * (totals - totals[0]) / n_atoms

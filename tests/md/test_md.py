@@ -12,7 +12,15 @@ from potentials import EquiCalculator
 from potentials.data import TrajectoryFile
 from potentials.md.options import MDOptions
 from potentials.md.relax import relax
-from potentials.md.runner import initialise_velocities, run_md
+from potentials.md.runner import (
+    THERMOSTAT_STREAM,
+    VELOCITY_STREAM,
+    MDSummary,
+    build_dynamics,
+    initialise_velocities,
+    random_stream,
+    run_md,
+)
 from potentials.md.trajectory import TrajectoryOutput
 from potentials.model import LennardJones
 from tests.builders import make_model
@@ -41,17 +49,21 @@ def test_nve_conserves_energy_and_writes_hdf5(tmp_path):
         assert last.info["temperature_kelvin"] > 0
 
 
-class ExplodingLennardJones(AseLennardJones):
-    """ASE's Lennard-Jones calculator raising like EquiCalculator does on calculation ``n``."""
+EXPLOSION = ValueError("atoms 0 and 1 are closer than 0.1 Å")
+"""The error EquiCalculator raises when a simulation blows up."""
 
-    def __init__(self, failing_calculation: int):
+
+class ExplodingLennardJones(AseLennardJones):
+    """ASE's Lennard-Jones calculator raising ``error`` on calculation ``failing_calculation``."""
+
+    def __init__(self, failing_calculation: int, error: BaseException = EXPLOSION):
         super().__init__(epsilon=0.4, sigma=2.3, rc=5.0)
-        self.failing_calculation, self.calculations = failing_calculation, 0
+        self.failing_calculation, self.calculations, self.error = failing_calculation, 0, error
 
     def calculate(self, *args, **kwargs) -> None:
         self.calculations += 1
         if self.calculations == self.failing_calculation:
-            raise ValueError("atoms 0 and 1 are closer than 0.1 Å")
+            raise self.error
         super().calculate(*args, **kwargs)
 
 
@@ -71,6 +83,38 @@ def test_crash_keeps_the_frames_before_it_and_propagates(tmp_path, failing_calcu
     with TrajectoryFile(tmp_path / "md.h5") as trajectory:
         assert len(trajectory) == frames_kept
         assert trajectory[frames_kept - 1].get_forces().shape == (len(atoms), 3)
+
+
+def test_interrupt_before_the_first_state_is_summarised(tmp_path):
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
+    atoms.calc = ExplodingLennardJones(1, KeyboardInterrupt())
+    with TrajectoryOutput(tmp_path / "md.h5") as output:
+        summary = run_md(atoms, MDOptions("nve", steps=5), output, progress=False)
+    assert (summary.steps, summary.frames_written, summary.observed) == (0, 0, False)
+    assert "interrupted before the first state" in summary.format("nve")
+
+
+def test_rates_of_a_zero_wall_time_are_nan():
+    summary = MDSummary(steps=0, simulated_ps=0.0, wall_seconds=0.0,
+                        mean_temperature_kelvin=300.0, std_temperature_kelvin=0.0,
+                        mean_potential_energy_ev=-1.0, energy_drift_mev_per_atom_per_ps=0.0,
+                        max_energy_deviation_mev_per_atom=0.0, frames_written=0)
+    assert np.isnan(summary.steps_per_second) and np.isnan(summary.ns_per_day)
+    assert "nan steps/s" in summary.format("nve")
+
+
+def test_velocities_and_langevin_noise_use_independent_streams():
+    options = MDOptions("nvt", seed=7)
+    atoms = lennard_jones_crystal()
+    initialise_velocities(atoms, options)
+    velocities = atoms.get_velocities()
+    initialise_velocities(atoms, options)
+    np.testing.assert_array_equal(atoms.get_velocities(), velocities)
+    noise = build_dynamics(atoms, options).rng.standard_normal(8)
+    velocity_draws = random_stream(options.seed, VELOCITY_STREAM).standard_normal(8)
+    assert not np.allclose(noise, velocity_draws)
+    np.testing.assert_array_equal(
+        noise, random_stream(options.seed, THERMOSTAT_STREAM).standard_normal(8))
 
 
 def test_nvt_reaches_target_temperature():
