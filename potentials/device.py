@@ -8,12 +8,22 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def resolve_device(name: str = "auto") -> torch.device:
-    """``"auto"``: CUDA if available, else CPU. An explicit unavailable device is an error."""
+    """``"auto"``: CUDA if available, else CPU.
+
+    Raises
+    ------
+    ValueError
+        For a name torch does not know, or an explicitly requested CUDA device when CUDA is
+        not available: bad option values, which the command line reports in one line.
+    """
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise ValueError(f"unknown device '{name}' ({error})") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device '{name}' was requested but CUDA is not available "
+        raise ValueError(f"device '{name}' was requested but CUDA is not available "
                            f"(torch {torch.__version__}); use device='cpu' or 'auto'")
     return device
 

@@ -122,7 +122,7 @@ def test_atom_without_neighbours_is_fine():
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
 def test_cuda_without_gpu_is_an_error():
-    with pytest.raises(RuntimeError, match="CUDA is not available"):
+    with pytest.raises(ValueError, match="CUDA is not available"):
         EquiCalculator(make_model("scalar-hidden"), device="cuda")
 
 
