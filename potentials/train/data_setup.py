@@ -11,12 +11,15 @@ from pathlib import Path
 import ase.io
 import numpy as np
 import torch
+from ase.data import chemical_symbols
 from tqdm import tqdm
 
 from potentials.data.convert import ReadOptions, convert, input_kind
 from potentials.data.dataset import GraphDataset
-from potentials.graph import AtomicGraph
+from potentials.graph import AtomicGraph, labels_from_atoms
 from potentials.train.config import ConfigError, DataConfig
+
+SumArray = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -28,6 +31,8 @@ class Splits:
     test: dict[str, list[AtomicGraph]]
     train_sha256: str
     n_train_total: int
+    train_presence: np.ndarray
+    """[119] nonzero for every element in the training split (all processes)."""
 
 
 def file_sha256(paths: list[str]) -> str:
@@ -49,15 +54,17 @@ def ensure_hdf5(path: str, options: ReadOptions, cache_dir: str) -> str:
     target = Path(cache_dir).expanduser() / f"{Path(path).stem}-{digest}.h5"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        convert([path], target, options, progress=True)
+        # Several processes may convert at once: the write is atomic and the result identical.
+        convert([path], target, options, overwrite=True, progress=True)
     return os.fspath(target)
 
 
-def split_indices(n_frames: int, valid_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded random (train, valid) split of ``range(n_frames)``."""
+def split_indices(n_frames: int, valid_fraction: float, seed: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded random (train, valid) split of ``range(n_frames)``, both in shuffled order."""
     order = np.random.default_rng(seed).permutation(n_frames)
     n_valid = int(round(valid_fraction * n_frames))
-    return np.sort(order[n_valid:]), np.sort(order[:n_valid])
+    return order[n_valid:], order[:n_valid]
 
 
 def load_graphs(dataset: GraphDataset, description: str) -> list[AtomicGraph]:
@@ -71,33 +78,42 @@ def read_isolated_atoms(path: str) -> dict[int, float]:
     for index, atoms in enumerate(ase.io.read(path, index=":")):
         if len(atoms) != 1:
             raise ConfigError(f"{path}: frame {index} has {len(atoms)} atoms, expected 1")
-        energy = atoms.calc.results.get("energy") if atoms.calc else atoms.info.get("energy")
+        energy = labels_from_atoms(atoms).get("energy")
         if energy is None:
             raise ConfigError(f"{path}: frame {index} carries no energy")
         energies[int(atoms.numbers[0])] = float(energy)
     return energies
 
 
-def _check_splits(splits: Splits, config: DataConfig) -> None:
-    if not splits.train:
+def element_presence(graphs: list[AtomicGraph]) -> np.ndarray:
+    """[119] 1.0 for every atomic number present in ``graphs``."""
+    present = np.zeros(119)
+    for graph in graphs:
+        present[graph.atomic_numbers.numpy()] = 1.0
+    return present
+
+
+def _check_splits(splits: Splits, config: DataConfig, sum_array: SumArray) -> None:
+    """Checks on the union of all processes' shares, so every process agrees."""
+    counts = sum_array(np.array([
+        len(splits.train), len(splits.valid),
+        sum(bool(g.has_energy.item()) for g in splits.train),
+        sum(bool(g.has_forces.item()) for g in splits.train)], dtype=np.float64))
+    n_train, n_valid, n_energy, n_forces = counts
+    if not n_train:
         raise ConfigError("the training split is empty")
-    if not splits.valid:
+    if not n_valid:
         raise ConfigError("the validation split is empty; raise data.valid_fraction or "
                           "give data.valid_files")
-    trained = {int(z) for g in splits.train for z in g.atomic_numbers.tolist()}
     for name, graphs in [("validation", splits.valid), *splits.test.items()]:
-        seen = {int(z) for g in graphs for z in g.atomic_numbers.tolist()}
-        if seen - trained:
-            from ase.data import chemical_symbols
-
-            missing = sorted(chemical_symbols[z] for z in seen - trained)
+        unseen = (sum_array(element_presence(graphs)) > 0) & ~(splits.train_presence > 0)
+        if unseen.any():
+            missing = sorted(chemical_symbols[z] for z in np.nonzero(unseen)[0])
             raise ConfigError(f"{name} data contains element(s) {missing} absent from the "
                               f"training data")
-    has_forces = any(bool(g.has_forces.item()) for g in splits.train)
-    has_energy = any(bool(g.has_energy.item()) for g in splits.train)
-    if not has_energy and not config.train_on_forces_only:
+    if not n_energy and not config.train_on_forces_only:
         raise ConfigError("the training data has no energies" + (
-            "; set data.train_on_forces_only: true to fit forces alone" if has_forces else ""))
+            "; set data.train_on_forces_only: true to fit forces alone" if n_forces else ""))
 
 
 def _all(indices: np.ndarray) -> np.ndarray:
@@ -105,22 +121,20 @@ def _all(indices: np.ndarray) -> np.ndarray:
 
 
 def prepare_splits(config: DataConfig, cutoff_angstrom: float, seed: int,
-                   dtype: torch.dtype, shard: Callable[[np.ndarray], np.ndarray] = _all
-                   ) -> Splits:
+                   dtype: torch.dtype, shard: Callable[[np.ndarray], np.ndarray] = _all,
+                   sum_array: SumArray = _all) -> Splits:
     """Convert inputs if needed, split them, build graphs and check the result.
 
-    ``shard`` picks this process's share of every split's frame indices (distributed
-    training); only those frames are read.
+    ``shard`` picks this process's share of every split's frame indices and ``sum_array``
+    adds arrays over processes (distributed training); only this share's frames are read.
     """
     options = ReadOptions(config.energy_key, config.forces_key, config.stress_key)
     train_files = [ensure_hdf5(p, options, config.cache_dir) for p in config.train_files]
     pool = GraphDataset(train_files, cutoff_angstrom, dtype)
-    if config.valid_files:
-        train_index, valid_index = np.arange(len(pool)), None
-    else:
-        train_index, valid_index = split_indices(len(pool), config.valid_fraction, seed)
-    if config.max_train_frames is not None:
-        train_index = train_index[: config.max_train_frames]
+    fraction = 0.0 if config.valid_files else config.valid_fraction
+    train_index, valid_index = split_indices(len(pool), fraction, seed)
+    train_index = np.sort(train_index[: config.max_train_frames])
+    valid_index = None if config.valid_files else np.sort(valid_index)
 
     def graphs(files: list[str], indices: np.ndarray | None, name: str) -> list[AtomicGraph]:
         if indices is None:
@@ -137,6 +151,6 @@ def prepare_splits(config: DataConfig, cutoff_angstrom: float, seed: int,
     test = {Path(p).stem: graphs([ensure_hdf5(p, options, config.cache_dir)], None, "test")
             for p in config.test_files}
     splits = Splits(train, valid, test, file_sha256(list(config.train_files)),
-                    len(train_index))
-    _check_splits(splits, config)
+                    len(train_index), sum_array(element_presence(train)))
+    _check_splits(splits, config, sum_array)
     return splits

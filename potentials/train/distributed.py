@@ -83,6 +83,14 @@ class DistributedContext:
         """This rank's share: every ``world_size``-th index starting at ``rank``."""
         return indices[self.rank :: self.world_size]
 
+    def gather(self, items: list) -> list:
+        """The concatenation of every rank's ``items`` (picklable objects), in rank order."""
+        if self.world_size == 1:
+            return items
+        gathered: list[list] = [[] for _ in range(self.world_size)]
+        dist.all_gather_object(gathered, items)
+        return [item for rank_items in gathered for item in rank_items]
+
     def barrier(self) -> None:
         if self.world_size > 1:
             dist.barrier()

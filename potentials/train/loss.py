@@ -30,6 +30,10 @@ class LossWeights:
     stress: float
 
 
+def _local(value: torch.Tensor) -> torch.Tensor:
+    return value
+
+
 def _penalty(error: torch.Tensor, huber_delta: float | None) -> torch.Tensor:
     if huber_delta is None:
         return error.pow(2)
@@ -38,15 +42,57 @@ def _penalty(error: torch.Tensor, huber_delta: float | None) -> torch.Tensor:
     )
 
 
-def _masked_mean(values: torch.Tensor, weights: torch.Tensor, sum_over_ranks: SumOverRanks
-                 ) -> torch.Tensor:
-    """Weighted mean whose normaliser is summed over ranks (local sum / global weight)."""
-    total = sum_over_ranks(weights.sum().detach())
-    return (values * weights).sum() / total.clamp(min=1e-12)
+@dataclass(frozen=True)
+class LossTerm:
+    """Weighted sum of one term's penalties and the sum of the weights that normalise it."""
+
+    total: torch.Tensor
+    normaliser: torch.Tensor
 
 
-def _local(value: torch.Tensor) -> torch.Tensor:
-    return value
+def loss_terms(
+    predicted: dict[str, torch.Tensor],
+    graph: AtomicGraph,
+    weights: LossWeights,
+    huber_delta: float | None = None,
+) -> dict[str, LossTerm]:
+    """The energy, force and stress terms with a nonzero weight, as (sum, normaliser) pairs.
+
+    Keeping sums and normalisers apart lets callers combine batches and processes exactly:
+    the loss of a union of batches is ``sum of totals / sum of normalisers`` per term.
+    """
+    frame_weight = graph.weight
+    terms: dict[str, LossTerm] = {}
+    if weights.energy:
+        n_atoms = torch.bincount(graph.structure_index, minlength=graph.n_structures)
+        error = (predicted["energy"] - graph.energy) / n_atoms  # [n_structures] eV/atom
+        mask = frame_weight * graph.has_energy
+        terms["energy"] = _term(_penalty(error, huber_delta), mask)
+    if weights.forces and "forces" in predicted:
+        error = predicted["forces"] - graph.forces  # [n_atoms, 3]
+        mask = (frame_weight * graph.has_forces)[graph.structure_index]
+        terms["forces"] = _term(_penalty(error, huber_delta).mean(dim=-1), mask)
+    if weights.stress and "stress" in predicted:
+        error = predicted["stress"] - graph.stress  # [n_structures, 3, 3]
+        mask = frame_weight * graph.has_stress
+        terms["stress"] = _term(_penalty(error, huber_delta).mean(dim=(1, 2)), mask)
+    return terms
+
+
+def _term(values: torch.Tensor, mask: torch.Tensor) -> LossTerm:
+    return LossTerm((values * mask).sum(), mask.sum().detach().to(values.dtype))
+
+
+def combine(terms: dict[str, LossTerm], weights: LossWeights,
+            sum_over_ranks: SumOverRanks = _local) -> torch.Tensor:
+    """``sum_t w_t total_t / normaliser_t``, each normaliser summed over processes.
+
+    In distributed training each process passes its own totals: the sum over processes of the
+    results (and of their gradients) is then the loss of the global batch.
+    """
+    parts = [getattr(weights, name) * term.total / sum_over_ranks(term.normaliser).clamp(min=1e-12)
+             for name, term in terms.items()]
+    return torch.stack(parts).sum() if parts else torch.zeros((), dtype=torch.float64)
 
 
 def weighted_loss(
@@ -56,27 +102,5 @@ def weighted_loss(
     huber_delta: float | None = None,
     sum_over_ranks: SumOverRanks = _local,
 ) -> torch.Tensor:
-    """Scalar loss of ``predicted`` (from :func:`potentials.model.predict`) against ``graph``.
-
-    In distributed training ``sum_over_ranks`` sums the normalisers over ranks, so that the sum
-    of the ranks' losses (and gradients) is the loss of the global batch.
-    """
-    frame_weight = graph.weight
-    n_atoms = torch.bincount(graph.structure_index, minlength=graph.n_structures)
-    loss = predicted["energy"].new_zeros(())
-    if weights.energy:
-        error = (predicted["energy"] - graph.energy) / n_atoms
-        mask = frame_weight * graph.has_energy
-        penalty = _penalty(error, huber_delta)
-        loss = loss + weights.energy * _masked_mean(penalty, mask, sum_over_ranks)
-    if weights.forces and "forces" in predicted:
-        error = predicted["forces"] - graph.forces  # [n_atoms, 3]
-        mask = (frame_weight * graph.has_forces)[graph.structure_index]
-        per_atom = _penalty(error, huber_delta).mean(dim=-1)
-        loss = loss + weights.forces * _masked_mean(per_atom, mask, sum_over_ranks)
-    if weights.stress and "stress" in predicted:
-        error = predicted["stress"] - graph.stress  # [n_structures, 3, 3]
-        mask = frame_weight * graph.has_stress
-        per_frame = _penalty(error, huber_delta).mean(dim=(1, 2))
-        loss = loss + weights.stress * _masked_mean(per_frame, mask, sum_over_ranks)
-    return loss
+    """Scalar loss of ``predicted`` (from :func:`potentials.model.predict`) against ``graph``."""
+    return combine(loss_terms(predicted, graph, weights, huber_delta), weights, sum_over_ranks)

@@ -83,6 +83,11 @@ class ErrorAccumulator:
         for key, (absolute, squared, count) in zip(keys, sum_array(local), strict=True):
             self.sums[key] = _Sums(float(absolute), float(squared), int(round(count)))
 
+    def gather_predictions(self, gather) -> None:
+        """Replace the kept predictions by those of all ranks (``gather``: list -> list)."""
+        for key, values in self.predictions.items():
+            self.predictions[key] = gather(values)
+
     def summary(self) -> dict[str, float]:
         """Metrics in meV, meV/atom, meV/Å and meV/Å³ (names in `METRIC_UNITS`)."""
         suffix = {"energy": "mev", "energy_per_atom": "mev", "forces": "mev_per_angstrom",

@@ -29,10 +29,10 @@ from potentials.model import (
 )
 from potentials.model.io import read_model_file
 from potentials.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
-from potentials.train.config import TrainConfig, config_to_dict
+from potentials.train.config import ConfigError, TrainConfig, config_to_dict
 from potentials.train.data_setup import Splits, prepare_splits, read_isolated_atoms
 from potentials.train.distributed import DistributedContext
-from potentials.train.loss import LossWeights, weighted_loss
+from potentials.train.loss import LossWeights, loss_terms, weighted_loss
 from potentials.train.metrics import ErrorAccumulator
 from potentials.train.report import (
     format_metrics,
@@ -100,6 +100,9 @@ class Trainer:
         self.max_seconds = parse_duration_seconds(config.optim.max_time)
         if resume:
             self._restore(load_checkpoint(self.output_dir / CHECKPOINT_NAME))
+        elif (self.output_dir / CHECKPOINT_NAME).exists():
+            raise ConfigError(f"{self.output_dir} already holds a training run; pass --resume "
+                              f"to continue it or choose another output_dir")
 
     # -- set-up ---------------------------------------------------------------------------
     def _prepare_data(self) -> Splits:
@@ -107,7 +110,8 @@ class Trainer:
             raise ValueError(f"optim.batch_size = {self.config.optim.batch_size} is not "
                              f"divisible by the {self.context.world_size} processes")
         splits = prepare_splits(self.config.data, self.config.model.cutoff_angstrom,
-                                self.config.seed, self.dtype, self.context.shard)
+                                self.config.seed, self.dtype, self.context.shard,
+                                self.context.sum_array)
         self.n_train_global = splits.n_train_total
         self.any_stress = bool(self.context.sum(torch.tensor(
             float(sum(bool(g.has_stress.item()) for g in splits.train)))) > 0)
@@ -116,11 +120,11 @@ class Trainer:
     def _build_model(self) -> EquivariantPotential:
         if self.config.init_from:
             model = load_model(self.config.init_from, dtype=self.dtype)
-            trained = set(model.statistics.atomic_numbers)
-            seen = {int(z) for g in self.splits.train for z in g.atomic_numbers.tolist()}
-            if seen - trained:
-                raise ValueError(f"init_from model {self.config.init_from} knows elements "
-                                 f"{sorted(trained)}, the data has {sorted(seen)}")
+            known = set(model.statistics.atomic_numbers)
+            seen = set(np.nonzero(self.splits.train_presence)[0].tolist())
+            if seen - known:
+                raise ConfigError(f"init_from model {self.config.init_from} knows elements "
+                                  f"{sorted(known)}, the training data has {sorted(seen)}")
             return model.train()
         isolated = self.config.data.isolated_atoms_file
         statistics = compute_statistics(
@@ -145,7 +149,8 @@ class Trainer:
         """Stress is predicted for every batch when it is weighted and some frame has it."""
         return bool(self.loss_weights().stress) and self.any_stress
 
-    def _train_step(self, frames: list[AtomicGraph], batch_number: int) -> float:
+    def _train_step(self, frames: list[AtomicGraph], batch_number: int,
+                    errors: ErrorAccumulator) -> float:
         self.optimizer.zero_grad(set_to_none=False)
         weights = self.loss_weights()
         loss_value = torch.zeros((), dtype=self.dtype)
@@ -157,6 +162,7 @@ class Trainer:
                                  self.context.sum)
             loss.backward()
             loss_value = loss.detach().cpu()
+            errors.add({key: value.detach() for key, value in predicted.items()}, graph)
         else:  # this rank has no frames left in the epoch: contribute zero gradients
             self._zero_gradients_with_collectives()
         loss_value = float(self.context.sum(loss_value))
@@ -186,7 +192,8 @@ class Trainer:
         rng = np.random.default_rng([self.config.seed, self.state.epoch])
         return rng.permutation(len(self.splits.train))
 
-    def _train_epoch(self) -> float:
+    def _train_epoch(self) -> tuple[float, ErrorAccumulator]:
+        """One pass over the training frames: (mean batch loss, errors of the batches)."""
         self.model.train()
         local_batch = self.config.optim.batch_size // self.context.world_size
         batches = frame_batches(self.splits.train, local_batch, self._epoch_order())
@@ -194,11 +201,12 @@ class Trainer:
         batches += [[] for _ in range(n_global - len(batches))]
         progress = tqdm(batches, desc=f"epoch {self.state.epoch + 1}", leave=False,
                         disable=not self.show_progress, unit="batch")
-        total = 0.0
+        total, errors = 0.0, ErrorAccumulator()
         for number, frames in enumerate(progress):
-            total += self._train_step(frames, number)
+            total += self._train_step(frames, number, errors)
             progress.set_postfix(loss=f"{total / (number + 1):.4g}")
-        return total / max(len(batches), 1)
+        errors.sum_over_ranks(self.context.sum_array)
+        return total / max(len(batches), 1), errors
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> Path:
@@ -210,13 +218,15 @@ class Trainer:
                 yaml.safe_dump(config_to_dict(self.config), sort_keys=False))
         while (reason := self._should_stop()) is None:
             self._maybe_start_stage_two()
-            start = time.perf_counter()
-            train_loss = self._train_epoch()
+            start, lr = time.perf_counter(), self.optimizer.param_groups[0]["lr"]
+            train_loss, train_errors = self._train_epoch()
             valid_loss, valid_errors = self.evaluate_graphs(self.splits.valid)
             step_scheduler(self.scheduler, valid_loss)
             self.state.epoch += 1
             self.state.elapsed_seconds += self.context.max(time.perf_counter() - start)
-            self._record_epoch(train_loss, valid_loss, valid_errors.summary())
+            self._record_epoch(lr, {"train_loss": train_loss, "valid_loss": valid_loss,
+                                    **_prefixed("train", train_errors.summary()),
+                                    **_prefixed("valid", valid_errors.summary())})
         self._log(f"stopped after epoch {self.state.epoch}: {reason}")
         return self._finish()
 
@@ -227,13 +237,13 @@ class Trainer:
                 f"{n_parameters} parameters, {self.config.dtype} on {self.device}, "
                 f"{self.context.world_size} process(es); statistics {self.model.statistics}")
 
-    def _record_epoch(self, train_loss: float, valid_loss: float, metrics: dict) -> None:
+    def _record_epoch(self, lr: float, results: dict[str, float]) -> None:
+        """Store the epoch's losses and metrics, export if best, checkpoint, log a line."""
         state = self.state
-        record = {"epoch": state.epoch, "time_s": round(state.elapsed_seconds, 2),
-                  "lr": self.optimizer.param_groups[0]["lr"], "stage": state.stage,
-                  "train_loss": train_loss, "valid_loss": valid_loss,
-                  **_prefixed("valid", metrics)}
+        record = {"epoch": state.epoch, "time_s": round(state.elapsed_seconds, 2), "lr": lr,
+                  "stage": state.stage, **results}
         state.history.append(record)
+        valid_loss = results["valid_loss"]
         if valid_loss < state.best_valid_loss:
             state.best_valid_loss, state.best_epoch = valid_loss, state.epoch
             state.epochs_without_improvement = 0
@@ -245,12 +255,15 @@ class Trainer:
             torch_save_atomically(self._checkpoint_content(), self.output_dir / CHECKPOINT_NAME)
             write_history_csv(state.history, self.output_dir / "metrics.csv")
         if state.epoch % self.config.log_every == 0:
+            valid = {k.removeprefix("valid_"): v for k, v in results.items()
+                     if k.startswith("valid_")}
             self._log(f"epoch {state.epoch:5d}  {state.elapsed_seconds / 60:7.1f} min  "
-                      f"lr {record['lr']:.2e}  train loss {train_loss:.4g}  valid loss "
-                      f"{valid_loss:.4g}  {format_metrics(metrics)}")
+                      f"lr {lr:.2e}  train loss {results['train_loss']:.4g}  valid loss "
+                      f"{valid_loss:.4g}  {format_metrics(valid)}")
 
     def _export(self, path: Path) -> None:
-        metadata = {"epoch": str(self.state.epoch), "config": str(config_to_dict(self.config))}
+        metadata = {"epoch": str(self.state.epoch),
+                    "training_config": json.dumps(config_to_dict(self.config))}
         save_model(self.evaluation_model(), path, self.splits.train_sha256, metadata)
 
     def _finish(self) -> Path:
@@ -287,22 +300,32 @@ class Trainer:
 
     def evaluate_graphs(self, graphs: list[AtomicGraph], keep_predictions: bool = False
                         ) -> tuple[float, ErrorAccumulator]:
-        """(loss, accumulated errors) of the evaluation model on ``graphs`` (all ranks)."""
+        """(loss, accumulated errors) of the evaluation model on ``graphs`` (all ranks).
+
+        The loss is that of all frames at once: each term's sums and normalisers are added
+        over batches and processes before dividing, so it does not depend on
+        ``valid_batch_size`` or on the number of processes.
+        """
         model = self.evaluation_model().eval()
         errors = ErrorAccumulator(keep_predictions=keep_predictions)
         weights = self.loss_weights()
-        loss_sum, frames = 0.0, 0
+        sums = {name: np.zeros(2) for name in ("energy", "forces", "stress")}
         for chunk in frame_batches(graphs, self.config.optim.valid_batch_size,
                                    np.arange(len(graphs))):
             graph = batch_graphs(chunk).to(self.device)
             predicted = predict(model, graph, compute_stress=self.compute_stress)
-            loss = weighted_loss(predicted, graph, weights, self.config.loss.huber_delta)
-            loss_sum += float(loss.detach()) * len(chunk)
-            frames += len(chunk)
+            for name, term in loss_terms(predicted, graph, weights,
+                                         self.config.loss.huber_delta).items():
+                sums[name] += [float(term.total.detach()), float(term.normaliser)]
             errors.add(predicted, graph)
-        totals = self.context.sum_array(np.array([loss_sum, frames], dtype=np.float64))
+        totals = self.context.sum_array(np.stack(list(sums.values())))
+        loss = sum(getattr(weights, name) * total / normaliser
+                   for name, (total, normaliser) in zip(sums, totals, strict=True)
+                   if normaliser > 0)
         errors.sum_over_ranks(self.context.sum_array)
-        return float(totals[0] / max(totals[1], 1)), errors
+        if keep_predictions:
+            errors.gather_predictions(self.context.gather)
+        return float(loss), errors
 
     # -- stages, checkpoints, stopping ----------------------------------------------------
     def _maybe_start_stage_two(self) -> None:
@@ -337,6 +360,14 @@ class Trainer:
         }
 
     def _restore(self, content: dict) -> None:
+        saved, current = content["config"], config_to_dict(self.config)
+        changed = [f"{section}.{key}" for section in ("model", "data")
+                   for key in current[section]
+                   if saved[section].get(key) != current[section][key]]
+        changed += ["seed"] if saved["seed"] != current["seed"] else []
+        if changed:
+            raise ConfigError(f"cannot resume: the config differs from the checkpoint's in "
+                              f"{changed}; only optim, loss and output settings may change")
         self.state = TrainingState(**content["state"])
         if self.state.stage == 2 and self.config.loss.stage_two_start is not None:
             self.scheduler = build_scheduler(self.optimizer, self.config.optim,

@@ -39,21 +39,36 @@ def write_plain_h5py(path: Path, frames: list[ase.Atoms]) -> None:
         group["has_stress"] = np.zeros(len(frames), dtype=bool)
 
 
-@pytest.fixture
-def acac_h5(tmp_path: Path) -> Path:
-    """20 acetylacetone frames (the 5 shipped ones, rattled) as a plain-h5py HDF5 file."""
-    base = ase.io.read(FIXTURES / "acac_5.xyz", ":")
-    rng = np.random.default_rng(0)
+def rattled_copies(base: list[ase.Atoms], count: int, seed: int = 0) -> list[ase.Atoms]:
+    """``count`` frames cycling through ``base``, positions rattled by 0.02 Å, labels kept."""
+    rng = np.random.default_rng(seed)
     frames = []
-    for k in range(20):
-        source = base[k % 5]
+    for k in range(count):
+        source = base[k % len(base)]
         atoms = source.copy()
         atoms.positions += rng.normal(0, 0.02, atoms.positions.shape)
         atoms.calc = SinglePointCalculator(atoms, energy=source.get_potential_energy(),
                                            forces=source.get_forces())
         frames.append(atoms)
+    return frames
+
+
+@pytest.fixture
+def acac_h5(tmp_path: Path) -> Path:
+    """20 acetylacetone frames (the 5 shipped ones, rattled) as a plain-h5py HDF5 file."""
     path = tmp_path / "acac.h5"
-    write_plain_h5py(path, frames)
+    write_plain_h5py(path, rattled_copies(ase.io.read(FIXTURES / "acac_5.xyz", ":"), 20))
+    return path
+
+
+@pytest.fixture
+def mixed_h5(tmp_path: Path) -> Path:
+    """20 frames alternating acetylacetone (15 atoms) and ethanol (9 atoms)."""
+    acac = ase.io.read(FIXTURES / "acac_5.xyz", ":")
+    ethanol = ase.io.read(FIXTURES / "ethanol_5.xyz", ":")
+    path = tmp_path / "mixed.h5"
+    write_plain_h5py(path, rattled_copies([m for pair in zip(acac, ethanol, strict=True)
+                                           for m in pair], 20))
     return path
 
 

@@ -27,12 +27,15 @@ def train(config: dict, path, processes: int) -> list[dict]:
         return list(csv.DictReader(stream))
 
 
-def test_two_processes_match_one(acac_h5, tmp_path):
-    changes = {"optim.max_epochs": 3, "optim.shuffle": False, "optim.batch_size": 4}
-    single = train(tiny_config(acac_h5, tmp_path / "one", **changes), tmp_path / "one.yaml", 1)
-    double = train(tiny_config(acac_h5, tmp_path / "two", **changes), tmp_path / "two.yaml", 2)
+def test_two_processes_match_one(mixed_h5, tmp_path):
+    # 13 training frames of 9 and 15 atoms in batches of 4: the shards hold 7 and 6 frames,
+    # so in the last step one process has a frame and the other none.
+    changes = {"optim.max_epochs": 3, "optim.shuffle": False, "optim.batch_size": 4,
+               "data.max_train_frames": 13, "optim.valid_batch_size": 3}
+    single = train(tiny_config(mixed_h5, tmp_path / "one", **changes), tmp_path / "one.yaml", 1)
+    double = train(tiny_config(mixed_h5, tmp_path / "two", **changes), tmp_path / "two.yaml", 2)
     assert len(single) == len(double) == 3
     for one, two in zip(single, double, strict=True):
-        for key in ("train_loss", "valid_forces_rmse_mev_per_angstrom",
-                    "valid_energy_rmse_mev"):
+        for key in ("train_loss", "valid_loss", "train_forces_rmse_mev_per_angstrom",
+                    "valid_forces_rmse_mev_per_angstrom", "valid_energy_rmse_mev"):
             assert float(two[key]) == pytest.approx(float(one[key]), rel=1e-8), key

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from potentials.model import load_model
@@ -46,6 +47,8 @@ def test_loss_goes_down_and_outputs_are_written(acac_h5, tmp_path):
     for name in ("tiny.model", "best.model", "checkpoint.pt", "learning_curves.png",
                  "parity_valid.png", "summary.json", "config.yaml"):
         assert (output / name).exists(), name
+    train_errors = [float(row["train_forces_rmse_mev_per_angstrom"]) for row in rows]
+    assert train_errors[-1] < train_errors[0]  # the learning curve's train line has data
     model = load_model(model_path)
     assert model.statistics.atomic_numbers == (1, 6, 8)
 
@@ -90,12 +93,12 @@ def test_nan_loss_stops_with_epoch_and_batch_named(acac_h5, tmp_path, monkeypatc
     calls = {"n": 0}
     original = trainer._train_step.__func__
 
-    def poisoned(self, frames, batch_number):
+    def poisoned(self, frames, batch_number, errors):
         calls["n"] += 1
         if calls["n"] == 6:  # epoch 2, batch 1 (4 batches per epoch)
             for parameter in self.model.parameters():
                 parameter.data.fill_(np.nan)
-        return original(self, frames, batch_number)
+        return original(self, frames, batch_number, errors)
 
     monkeypatch.setattr(Trainer, "_train_step", poisoned)
     with pytest.raises(FloatingPointError, match=r"epoch 2, batch 1"):
@@ -164,5 +167,29 @@ def test_fine_tuning_starts_from_a_trained_model(acac_h5, tmp_path):
                                                  "optim.lr": 1e-12})
     config["model"]["num_channels"] = 99  # ignored: the architecture comes from the model
     trainer = Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
-    assert trainer.model.config == load_model(base).config
-    assert trainer.model.statistics == load_model(base).statistics
+    original = load_model(base)
+    assert trainer.model.config == original.config
+    assert trainer.model.statistics == original.statistics
+    for key, value in original.state_dict().items():
+        assert torch.equal(trainer.model.state_dict()[key], value), key
+
+
+def test_validation_loss_does_not_depend_on_the_batch_size(mixed_h5, tmp_path):
+    config = load_config(write_config(tmp_path, tiny_config(mixed_h5, tmp_path / "run")))
+    trainer = Trainer(config, show_progress=False)
+    losses = []
+    for size in (1, 3, 20):
+        trainer.config.optim.valid_batch_size = size
+        losses.append(trainer.evaluate_graphs(trainer.splits.train)[0])
+    assert losses[1] == pytest.approx(losses[0], rel=1e-12)
+    assert losses[2] == pytest.approx(losses[0], rel=1e-12)
+
+
+def test_an_existing_run_is_not_overwritten(acac_h5, tmp_path):
+    config = tiny_config(acac_h5, tmp_path / "run", **{"optim.max_epochs": 1})
+    Trainer(load_config(write_config(tmp_path, config)), show_progress=False).run()
+    with pytest.raises(ConfigError, match="already holds a training run"):
+        Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
+    config["model"]["num_channels"] = 5
+    with pytest.raises(ConfigError, match=r"differs .* \['model.num_channels'\]"):
+        Trainer(load_config(write_config(tmp_path, config)), resume=True, show_progress=False)
