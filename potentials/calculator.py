@@ -73,13 +73,11 @@ class EquiCalculator(Calculator):
         super().__init__(**kwargs)
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype)
-        if isinstance(model, torch.nn.Module):
-            self.model = model.to(device=self.device, dtype=self.dtype).eval()
+        if isinstance(model, torch.nn.Module):  # a copy: the caller's module stays as it is
+            self.model = copy.deepcopy(model).to(device=self.device, dtype=self.dtype).eval()
         else:
-            path = resolve_model_path(model)
-            self.model = load_model(path, dtype=self.dtype, device=self.device)
-        for parameter in self.model.parameters():
-            parameter.requires_grad_(False)
+            self.model = load_model(resolve_model_path(model), dtype=self.dtype,
+                                    device=self.device)
         if skin_angstrom < 0:
             raise ValueError(f"skin_angstrom must be >= 0, got {skin_angstrom}")
         self.skin_angstrom = float(skin_angstrom)

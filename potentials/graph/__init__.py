@@ -7,7 +7,6 @@ from potentials.graph.atomic_graph import (
     from_atoms,
     labels_from_atoms,
     sum_per_structure,
-    to_dtype,
 )
 from potentials.graph.neighbours import neighbour_list
 
@@ -19,5 +18,4 @@ __all__ = [
     "labels_from_atoms",
     "neighbour_list",
     "sum_per_structure",
-    "to_dtype",
 ]

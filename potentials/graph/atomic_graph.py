@@ -14,7 +14,7 @@ field                     shape, dtype            meaning
 ``pbc``                   [n_structures, 3] bool  periodicity of each lattice direction
 ``edge_index``            [2, n_edges] int64      row 0: centre atom i, row 1: neighbour atom j
 ``cell_shifts``           [n_edges, 3] int64      integer image S: r_ij = pos[j] - pos[i] + S @ cell
-``energy``                [n_structures] float    optional reference total energy [eV]
+``energy``                [n_structures] float64  optional reference total energy [eV]
 ``forces``                [n_atoms, 3] float      optional reference forces [eV/Å]
 ``stress``                [n_structures, 3, 3]    optional reference stress [eV/Å³], ASE sign
 ``weight``                [n_structures] float    per-structure weight in the loss (default 1)
@@ -92,7 +92,8 @@ def build_graph(
         cell_shifts=torch.from_numpy(shifts),
         weight=torch.tensor([weight], dtype=dtype),
     )
-    graph.energy = torch.tensor([0.0 if energy_ev is None else energy_ev], dtype=dtype)
+    # Total energies stay float64 whatever ``dtype``: ~10^4 eV in float32 would lose meVs.
+    graph.energy = torch.tensor([0.0 if energy_ev is None else energy_ev], dtype=torch.float64)
     graph.has_energy = torch.tensor([energy_ev is not None])
     forces = np.zeros((n_atoms, 3)) if forces_ev_per_angstrom is None else forces_ev_per_angstrom
     graph.forces = torch.tensor(np.asarray(forces).reshape(n_atoms, 3), dtype=dtype)
@@ -156,15 +157,6 @@ def from_atoms(
 def batch_graphs(graphs: Sequence[AtomicGraph]) -> AtomicGraph:
     """Concatenate structures into one disconnected graph (edge indices are offset)."""
     return Batch.from_data_list(list(graphs))
-
-
-def to_dtype(graph: AtomicGraph, dtype: torch.dtype) -> AtomicGraph:
-    """A copy of ``graph`` with every floating-point field cast to ``dtype``."""
-    converted = graph.clone()
-    for key, value in graph.items():
-        if torch.is_tensor(value) and value.is_floating_point():
-            converted[key] = value.to(dtype)
-    return converted
 
 
 def sum_per_structure(values: torch.Tensor, graph: AtomicGraph) -> torch.Tensor:

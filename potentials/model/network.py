@@ -16,6 +16,10 @@ from potentials.nn.mlp import MLP
 from potentials.nn.product import ManyBodyProduct
 from potentials.nn.radial import BesselBasis, PolynomialEnvelope
 
+FLOAT64_BUFFERS = ("e0s_ev", "shift_ev")
+"""Buffers kept in float64 whatever the model's dtype: per-atom energies are returned in
+float64 so that totals of ~10^4 eV keep sub-meV resolution."""
+
 
 class Layer(nn.Module):
     """One message-passing layer: interaction, many-body product, gate, residual, readout."""
@@ -76,8 +80,8 @@ class EquivariantPotential(nn.Module):
         table = torch.full((119,), -1, dtype=torch.long)
         table[list(statistics.atomic_numbers)] = torch.arange(num_species)
         self.register_buffer("species_table", table)
-        # float64 until the model is cast: E0s of ~10^3 eV rounded to float32 would be off
-        # by ~10^-4 eV per atom before a float64 model ever sees them.
+        # E0s and shift stay float64 even in a float32 model (see `_apply`): E0s of ~10^3 eV
+        # in float32 would be off by ~10^-4 eV per atom.
         as_float64 = {"dtype": torch.float64}
         self.register_buffer("e0s_ev", torch.tensor(statistics.e0s_ev, **as_float64))
         self.register_buffer("scale_ev", torch.tensor(statistics.energy_scale_ev, **as_float64))
@@ -100,7 +104,10 @@ class EquivariantPotential(nn.Module):
         return self.species_table[atomic_numbers]
 
     def forward(self, graph: AtomicGraph, edge_vectors: torch.Tensor) -> torch.Tensor:
-        """Per-atom energies [n_atoms] in eV from ``edge_vectors`` [n_edges, 3] r_j - r_i in Å."""
+        """Per-atom energies [n_atoms] in eV (float64) from ``edge_vectors`` [n_edges, 3] in Å.
+
+        ``edge_vectors`` are ``r_j - r_i + S @ cell`` in the model's dtype.
+        """
         species = self.species_index(graph.atomic_numbers)
         distances = edge_vectors.norm(dim=-1)  # [n_edges]
         harmonics = o3.spherical_harmonics(
@@ -112,4 +119,13 @@ class EquivariantPotential(nn.Module):
         for layer in self.layers:
             features, contribution = layer(features, species, graph.edge_index, harmonics, radial)
             energy = energy + contribution
-        return self.scale_ev * energy + self.shift_ev + self.e0s_ev[species]
+        # The learned part in the model's dtype, the large constant baseline in float64.
+        return (self.scale_ev * energy).to(torch.float64) + self.shift_ev + self.e0s_ev[species]
+
+    def _apply(self, fn, recurse=True):  # noqa: ANN001 - torch.nn.Module's signature
+        """Moves and casts like any module, except that E0s and shift stay float64."""
+        kept = {name: self._buffers[name] for name in FLOAT64_BUFFERS}
+        super()._apply(fn, recurse)
+        for name, value in kept.items():
+            self._buffers[name] = value.to(device=self._buffers[name].device)
+        return self

@@ -95,3 +95,16 @@ def test_statistics_are_kept_in_full_precision():
     model = EquivariantPotential(SMALL_CONFIGS["scalar-hidden"], statistics).double()
     assert model.e0s_ev.tolist() == list(statistics.e0s_ev)
     assert model.shift_ev.item() == statistics.energy_shift_ev
+
+
+def test_float32_model_returns_float64_energies_with_exact_baseline():
+    statistics = DataStatistics((1, 6, 8), (-13.568422178253735, -1026.8538996116154,
+                                            -2037.796869412825), 12.1, 1.05, -4.865038214519759)
+    model = EquivariantPotential(SMALL_CONFIGS["scalar-hidden"], statistics).float()
+    assert next(model.parameters()).dtype == torch.float32
+    assert model.e0s_ev.dtype == torch.float64
+    assert model.e0s_ev.tolist() == list(statistics.e0s_ev)
+    graph = from_atoms(random_structure(4), model.cutoff_angstrom, dtype=torch.float32)
+    result = predict(model, graph)
+    assert result["energy"].dtype == torch.float64
+    assert result["forces"].dtype == torch.float32

@@ -11,13 +11,13 @@ import pytest
 import torch
 from scipy.spatial.transform import Rotation
 
-from potentials.graph import batch_graphs, from_atoms, to_dtype
+from potentials.graph import batch_graphs, from_atoms
 from potentials.model import predict
 from tests.builders import make_model, random_structure
 
 
 def evaluate(model, atoms, dtype=torch.float64, stress=None):
-    graph = to_dtype(from_atoms(atoms, model.cutoff_angstrom), dtype)
+    graph = from_atoms(atoms, model.cutoff_angstrom, dtype=dtype)
     stress = atoms.pbc.all() if stress is None else stress
     results = predict(model, graph, compute_stress=stress)
     return {key: value.detach().double().numpy() for key, value in results.items()}
