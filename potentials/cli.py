@@ -2,8 +2,10 @@
 
 To add a subcommand, write ``_add_NAME(subparsers)`` declaring its arguments and setting
 ``func`` to a ``_run_NAME(args) -> int`` function, and list ``_add_NAME`` in `SUBCOMMANDS`.
-Errors in the input (`DataFormatError`, missing or existing files) print one line to stderr
-and exit with status 1; the ``--traceback`` flag shows the full traceback instead.
+Errors in the input (`DataFormatError`, missing or existing files, bad option values) print
+one line to stderr and exit with status 1; ``--traceback``, before or after the subcommand,
+shows the full traceback instead. Exit statuses: 0 success, 1 error, 2 bad command line
+(argparse), 3 relaxation not converged (`RELAX_NOT_CONVERGED`), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -11,13 +13,38 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from potentials.data.errors import DataFormatError
+
+if TYPE_CHECKING:
+    from potentials.data.convert import ReadOptions
 
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     DataFormatError, OSError, ValueError, FloatingPointError,
 )
 """Exceptions reported as a one-line message rather than a traceback."""
+RELAX_NOT_CONVERGED = 3
+"""Exit status of ``potentials relax`` when the force criterion is not met in ``--steps``."""
+TRACEBACK_HELP = "show full tracebacks on errors"
+
+
+def _add_label_keys(parser: argparse.ArgumentParser) -> None:
+    """Options naming where the labels of ASE-readable inputs are stored."""
+    parser.add_argument("--energy-key", help="info/calculator key of the energy [eV]; "
+                        "when given it must be present in every frame")
+    parser.add_argument("--forces-key", help="arrays/calculator key of the forces [eV/Å]")
+    parser.add_argument("--stress-key", help="info/calculator key of the stress [eV/Å³]")
+
+
+def _read_options(args: argparse.Namespace, species: str | None = None) -> ReadOptions:
+    """The `ReadOptions` of the label-key options (and ``species``, for H5MD inputs)."""
+    from potentials.data.convert import ReadOptions
+    from potentials.data.species import parse_species
+
+    return ReadOptions(
+        energy_key=args.energy_key, forces_key=args.forces_key, stress_key=args.stress_key,
+        species=None if species is None else parse_species(species))
 
 
 def _add_convert(subparsers: argparse._SubParsersAction) -> None:
@@ -27,10 +54,7 @@ def _add_convert(subparsers: argparse._SubParsersAction) -> None:
         "output: an HDF5 trajectory (.h5/.hdf5) or any format ase.io.write writes.")
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="input files, in order")
     parser.add_argument("-o", "--output", required=True, help="output file (.h5 or ASE)")
-    parser.add_argument("--energy-key", help="info/calculator key of the energy [eV]; "
-                        "when given it must be present in every frame")
-    parser.add_argument("--forces-key", help="arrays/calculator key of the forces [eV/Å]")
-    parser.add_argument("--stress-key", help="info/calculator key of the stress [eV/Å³]")
+    _add_label_keys(parser)
     parser.add_argument("--species", help="elements of H5MD inputs without species: "
                         "formula (C2H6O), comma list (C,C,H,...) or structure file")
     parser.add_argument("--trajectory-name", action="append", dest="trajectory_names",
@@ -41,12 +65,9 @@ def _add_convert(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_convert(args: argparse.Namespace) -> int:
-    from potentials.data.convert import ReadOptions, convert
-    from potentials.data.species import parse_species
+    from potentials.data.convert import convert
 
-    options = ReadOptions(
-        energy_key=args.energy_key, forces_key=args.forces_key, stress_key=args.stress_key,
-        species=None if args.species is None else parse_species(args.species))
+    options = _read_options(args, args.species)
     count = convert(args.inputs, args.output, options, trajectory_names=args.trajectory_names,
                     overwrite=args.overwrite, progress=True)
     print(f"wrote {count} frames to {args.output}")
@@ -101,17 +122,28 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--plots", default=".", metavar="DIR",
-                        help="directory for parity plots (default: current)")
+                        help="directory for parity plots parity_STEM.png (default: current)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace existing parity plots")
     parser.add_argument("--cache-dir", default="~/.cache/potentials/converted",
                         help="where non-HDF5 inputs are converted to (default %(default)s)")
+    _add_label_keys(parser)
     parser.set_defaults(func=_run_evaluate)
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from potentials.train.evaluate import evaluate_model, format_table, save_parity_plots
+    from potentials.data.output import refuse_existing
+    from potentials.train.evaluate import (
+        evaluate_model,
+        format_table,
+        parity_plot_path,
+        save_parity_plots,
+    )
 
+    for path in args.data:
+        refuse_existing(parity_plot_path(args.plots, path), args.overwrite)
     evaluations = evaluate_model(args.model, args.data, args.batch_size, args.dtype,
-                                 args.device, args.cache_dir)
+                                 args.device, args.cache_dir, options=_read_options(args))
     print(format_table(evaluations))
     for path in save_parity_plots(evaluations, args.plots):
         print(f"parity plot: {path}")
@@ -151,6 +183,7 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
 
 def _run_md(args: argparse.Namespace) -> int:
     import time
+    from pathlib import Path
 
     from potentials.md.options import MDOptions
     from potentials.md.runner import initialise_velocities, run_md
@@ -161,7 +194,8 @@ def _run_md(args: argparse.Namespace) -> int:
                         args.steps, args.friction, write_every=args.write_every,
                         seed=args.seed)
     atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype)
-    output = args.output or f"md-{args.model}-{time.strftime('%Y%m%d-%H%M%S')}.h5"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    output = args.output or f"md-{Path(args.model).stem}-{stamp}.h5"
     print(f"{args.ensemble} MD of {atoms.get_chemical_formula()} ({len(atoms)} atoms) with "
           f"model {args.model}: {args.steps} steps of {args.timestep} fs at "
           f"{args.temperature} K -> {output}")
@@ -174,7 +208,11 @@ def _run_md(args: argparse.Namespace) -> int:
 
 
 def _add_relax(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("relax", help="relax a structure (and its cell)")
+    parser = subparsers.add_parser(
+        "relax", help="relax a structure (and its cell)",
+        description="Relax atomic positions (and with --cell the cell) until every force is "
+        f"below --fmax. Exit status {RELAX_NOT_CONVERGED} if that is not reached within "
+        "--steps; the last structure is written all the same.")
     parser.add_argument("--model", default="acac", help="shipped model name or model file")
     parser.add_argument("--structure", help="structure file (default: the model's shipped "
                         "structure)")
@@ -206,7 +244,7 @@ def _run_relax(args: argparse.Namespace) -> int:
     ase.io.write(args.output, labelled_copy(atoms))
     print(summary.format())
     print(f"relaxed structure written to {args.output}")
-    return 0 if summary.converged else 2
+    return 0 if summary.converged else RELAX_NOT_CONVERGED
 
 
 def _add_models(subparsers: argparse._SubParsersAction) -> None:
@@ -231,11 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``potentials`` parser with every subcommand of `SUBCOMMANDS`."""
     parser = argparse.ArgumentParser(
         prog="potentials", description="E(3)-equivariant ML interatomic potentials for ASE")
-    parser.add_argument("--traceback", action="store_true",
-                        help="show full tracebacks on errors")
+    parser.add_argument("--traceback", action="store_true", help=TRACEBACK_HELP)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in SUBCOMMANDS:
         add(subparsers)
+    for subparser in subparsers.choices.values():
+        # SUPPRESS: left out after the subcommand, it must not reset a --traceback before it.
+        subparser.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                               help=TRACEBACK_HELP)
     return parser
 
 
@@ -247,7 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EXPECTED_ERRORS as error:
         if args.traceback:
             raise
-        print(f"potentials {args.command}: error: {error}", file=sys.stderr)
+        print(f"potentials {args.command}: error: {error} (run with --traceback for details)",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"potentials {args.command}: interrupted", file=sys.stderr)

@@ -73,7 +73,8 @@ def test_custom_energy_key(tmp_path: Path, capsys: pytest.CaptureFixture) -> Non
                           "foo"], capsys)
     assert status == 1
     assert err == (f"potentials convert: error: {source}: frame 0: field 'energy': "
-                   "requested energy key 'foo' is absent\n")
+                   "requested energy key 'foo' is absent (run with --traceback for "
+                   "details)\n")
     assert not (tmp_path / "foo.h5").exists()
 
 
@@ -133,4 +134,5 @@ def test_console_script_exits_nonzero_without_traceback(tmp_path: Path) -> None:
          str(tmp_path / "out.h5")], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().endswith("none.xyz: no such file")
+    assert result.stderr.strip().endswith(
+        "none.xyz: no such file (run with --traceback for details)")

@@ -30,13 +30,19 @@ class Evaluation:
 
 def evaluate_model(model: str, paths: list[str], batch_size: int = 16, dtype: str = "float64",
                    device: str = "auto", cache_dir: str = "~/.cache/potentials/converted",
-                   progress: bool = True) -> list[Evaluation]:
-    """Energy, force and stress errors of ``model`` (name or file) on each data file."""
+                   progress: bool = True, options: ReadOptions | None = None
+                   ) -> list[Evaluation]:
+    """Energy, force and stress errors of ``model`` (name or file) on each data file.
+
+    ``options`` names the label keys of inputs that are not HDF5 trajectories (default: the
+    calculator results, then ``info``/``arrays``, under the standard names).
+    """
+    options = options or ReadOptions()
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
     potential = load_model(resolve_model_path(model), dtype=torch_dtype, device=torch_device)
     results = []
     for path in paths:
-        dataset = GraphDataset([ensure_hdf5(path, ReadOptions(), cache_dir)],
+        dataset = GraphDataset([ensure_hdf5(path, options, cache_dir)],
                                potential.cutoff_angstrom, torch_dtype)
         errors = ErrorAccumulator(keep_predictions=True)
         for start in tqdm(range(0, len(dataset), batch_size), desc=Path(path).name,
@@ -62,13 +68,17 @@ def format_table(evaluations: list[Evaluation]) -> str:
                      for row in [headers, *rows])
 
 
+def parity_plot_path(directory: str, data_path: str) -> Path:
+    """Where the parity plot of ``data_path`` goes: ``directory/parity_STEM.png``."""
+    return Path(directory) / f"parity_{Path(data_path).stem}.png"
+
+
 def save_parity_plots(evaluations: list[Evaluation], directory: str) -> list[Path]:
-    """One parity plot per file into ``directory``; returns the paths."""
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    """One parity plot per file into ``directory`` (see `parity_plot_path`); returns the paths."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
     paths = []
     for evaluation in evaluations:
-        path = out / f"parity_{Path(evaluation.path).stem}.png"
+        path = parity_plot_path(directory, evaluation.path)
         plot_parity(evaluation.errors, Path(evaluation.path).name, path)
         paths.append(path)
     return paths

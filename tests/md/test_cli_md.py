@@ -5,7 +5,7 @@ from __future__ import annotations
 import ase
 import ase.io
 
-from potentials.cli import main
+from potentials.cli import RELAX_NOT_CONVERGED, main
 from potentials.data import TrajectoryFile
 from potentials.model import save_model
 from tests.builders import make_model
@@ -37,15 +37,35 @@ def test_md_command_writes_a_trainable_trajectory(tmp_path, capsys):
     assert "overwrite" in capsys.readouterr().err
 
 
+def test_md_output_is_named_after_the_model_file_stem(tmp_path, monkeypatch):
+    model, structure = model_and_structure(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["md", "--model", model, "--structure", structure, "--steps", "2"]) == 0
+    (output,) = tmp_path.glob("md-*.h5")
+    assert output.name.startswith("md-tiny-")
+
+
 def test_relax_command(tmp_path, capsys):
     model, structure = model_and_structure(tmp_path)
     output = tmp_path / "relaxed.xyz"
     status = main(["relax", "--model", model, "--structure", structure, "--fmax", "0.05",
                    "--output", str(output)])
     printed = capsys.readouterr().out
-    assert status in (0, 2)
-    assert "max |F|" in printed
-    assert len(ase.io.read(output)) == 5
+    assert status == 0
+    assert "converged after" in printed and "NOT" not in printed
+    relaxed = ase.io.read(output)
+    assert len(relaxed) == 5
+    assert abs(relaxed.get_forces()).max() < 0.05
+
+
+def test_relax_not_converged_exits_with_3(tmp_path, capsys):
+    model, structure = model_and_structure(tmp_path)
+    output = tmp_path / "relaxed.xyz"
+    status = main(["relax", "--model", model, "--structure", structure, "--fmax", "1e-6",
+                   "--steps", "1", "--output", str(output)])
+    assert status == RELAX_NOT_CONVERGED == 3
+    assert "NOT converged" in capsys.readouterr().out
+    assert output.exists()
 
 
 def test_unknown_model_is_a_one_line_error(capsys):

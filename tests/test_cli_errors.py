@@ -1,0 +1,43 @@
+"""Command-line errors: one line with a hint, or the full traceback with ``--traceback``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from potentials.cli import main
+from potentials.data import DataFormatError
+from potentials.model import save_model
+from tests.builders import make_model
+from tests.conftest import FIXTURES
+
+
+def convert_missing(tmp_path: Path) -> list[str]:
+    return ["convert", str(tmp_path / "none.xyz"), "-o", str(tmp_path / "out.h5")]
+
+
+def test_one_line_error_ends_with_the_traceback_hint(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    assert main(convert_missing(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert err.startswith("potentials convert: error: ")
+    assert err.rstrip().endswith("no such file (run with --traceback for details)")
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_traceback_flag_before_or_after_the_subcommand(tmp_path: Path, where: str) -> None:
+    argv = convert_missing(tmp_path)
+    argv = ["--traceback", *argv] if where == "before" else [*argv, "--traceback"]
+    with pytest.raises(DataFormatError, match="no such file"):
+        main(argv)
+
+
+def test_bad_device_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    model = tmp_path / "tiny.model"
+    save_model(make_model("scalar-hidden"), model)
+    assert main(["relax", "--model", str(model), "--structure", str(FIXTURES / "acac_5.xyz"),
+                 "--device", "gpu", "--output", str(tmp_path / "relaxed.xyz")]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "unknown device 'gpu'" in err

@@ -1,0 +1,58 @@
+"""``potentials evaluate`` options: label keys of ASE inputs, parity plots kept unless asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ase.io
+import pytest
+
+from potentials.cli import main
+from potentials.model import save_model
+from tests.builders import make_model
+from tests.conftest import FIXTURES
+
+
+def evaluate(model: Path, data: Path, plots: Path, *extra: str) -> int:
+    return main(["evaluate", "--model", str(model), str(data), "--plots", str(plots),
+                 "--cache-dir", str(plots.parent / "cache"), *extra])
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.model"
+    save_model(make_model("vector-hidden"), path)
+    return path
+
+
+def metric_cells(table: str) -> list[str]:
+    """The numbers of the table's single data row (without the file name)."""
+    return table.strip().splitlines()[1].split()[1:]
+
+
+def test_label_keys_name_where_ase_inputs_keep_labels(model: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    frames = ase.io.read(FIXTURES / "acac_5.xyz", ":")
+    for atoms in frames:
+        atoms.info["dft_energy"] = atoms.get_potential_energy()
+        atoms.arrays["dft_forces"] = atoms.get_forces()
+        atoms.calc = None
+    relabelled = tmp_path / "relabelled.xyz"
+    ase.io.write(relabelled, frames, format="extxyz")
+    assert evaluate(model, FIXTURES / "acac_5.xyz", tmp_path / "a") == 0
+    expected = metric_cells(capsys.readouterr().out)
+    assert evaluate(model, relabelled, tmp_path / "b", "--energy-key", "dft_energy",
+                    "--forces-key", "dft_forces") == 0
+    assert metric_cells(capsys.readouterr().out) == expected
+
+
+def test_existing_parity_plot_needs_overwrite(model: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture) -> None:
+    plot = tmp_path / "plots" / "parity_acac_5.png"
+    plot.parent.mkdir()
+    plot.write_text("keep me")
+    assert evaluate(model, FIXTURES / "acac_5.xyz", plot.parent) == 1
+    assert "parity_acac_5.png: output exists" in capsys.readouterr().err
+    assert plot.read_text() == "keep me"
+    assert evaluate(model, FIXTURES / "acac_5.xyz", plot.parent, "--overwrite") == 0
+    assert plot.stat().st_size > 1000
