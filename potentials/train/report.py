@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import numpy as np
 
+from potentials.atomic_write import open_atomically
 from potentials.train.metrics import METRIC_UNITS, ErrorAccumulator
 
 
@@ -16,12 +16,10 @@ def write_history_csv(history: list[dict], path: Path) -> None:
     if not history:
         return
     columns = list(dict.fromkeys(key for row in history for key in row))
-    temporary = path.with_name(path.name + ".partial")
-    with open(temporary, "w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=columns)
+    with open_atomically(path, "w") as stream:
+        writer = csv.DictWriter(stream, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(history)
-    os.replace(temporary, path)
 
 
 def format_metrics(metrics: dict[str, float]) -> str:

@@ -3,12 +3,12 @@ atomic checkpoints every epoch, exact resume, and export of the best model."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
 import shutil
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,12 @@ from potentials.model import (
     save_model,
 )
 from potentials.model.io import read_model_file
-from potentials.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from potentials.train.checkpoint import (
+    CHECKPOINT_NAME,
+    TrainingState,
+    check_resumable,
+    load_checkpoint,
+)
 from potentials.train.config import ConfigError, TrainConfig, config_to_dict
 from potentials.train.data_setup import Splits, prepare_splits, read_isolated_atoms
 from potentials.train.distributed import DistributedContext
@@ -51,19 +56,6 @@ from potentials.train.schedule import (
 
 class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
-
-
-@dataclass
-class TrainingState:
-    """Progress that a checkpoint must carry for an exact resume."""
-
-    epoch: int = 0
-    elapsed_seconds: float = 0.0
-    stage: int = 1
-    best_valid_loss: float = math.inf
-    best_epoch: int = -1
-    epochs_without_improvement: int = 0
-    history: list[dict] = field(default_factory=list)
 
 
 def seed_everything(seed: int) -> None:
@@ -351,7 +343,7 @@ class Trainer:
     def _checkpoint_content(self) -> dict:
         return {
             "config": config_to_dict(self.config),
-            "state": asdict_state(self.state),
+            "state": dataclasses.asdict(self.state),
             "model": self.model.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else {},
             "optimizer": self.optimizer.state_dict(),
@@ -360,14 +352,7 @@ class Trainer:
         }
 
     def _restore(self, content: dict) -> None:
-        saved, current = content["config"], config_to_dict(self.config)
-        changed = [f"{section}.{key}" for section in ("model", "data")
-                   for key in current[section]
-                   if saved[section].get(key) != current[section][key]]
-        changed += ["seed"] if saved["seed"] != current["seed"] else []
-        if changed:
-            raise ConfigError(f"cannot resume: the config differs from the checkpoint's in "
-                              f"{changed}; only optim, loss and output settings may change")
+        check_resumable(content["config"], config_to_dict(self.config))
         self.state = TrainingState(**content["state"])
         if self.state.stage == 2 and self.config.loss.stage_two_start is not None:
             self.scheduler = build_scheduler(self.optimizer, self.config.optim,
@@ -396,11 +381,6 @@ class Trainer:
     def _log(self, message: str) -> None:
         if self.context.is_main:
             tqdm.write(message)
-
-
-def asdict_state(state: TrainingState) -> dict:
-    """A `TrainingState` as plain data for the checkpoint."""
-    return {name: getattr(state, name) for name in TrainingState.__dataclass_fields__}
 
 
 def _prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
