@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 
 from potentials.atomic_write import torch_save_atomically
+from potentials.device import DTYPES
 from potentials.model.config import ModelConfig
 from potentials.model.network import EquivariantPotential
 from potentials.model.statistics import DataStatistics
@@ -88,6 +89,9 @@ def read_model_file(path: str | os.PathLike) -> dict:
             f"{path}: format version {content['format_version']} is newer than this "
             f"package reads ({FORMAT_VERSION}); upgrade potentials"
         )
+    if not isinstance(content["dtype"], str) or content["dtype"] not in DTYPES:
+        raise ModelFileError(f"{path}: dtype {content['dtype']!r} is not one of "
+                             f"{sorted(DTYPES)}")
     return content
 
 
@@ -101,7 +105,7 @@ def load_model(
         statistics = DataStatistics.from_dict(content["statistics"])
     except (TypeError, ValueError) as error:
         raise ModelFileError(f"{path}: invalid config or statistics ({error})") from None
-    saved_dtype = getattr(torch, content["dtype"])
+    saved_dtype = DTYPES[content["dtype"]]
     with torch.device("cpu"):
         model = EquivariantPotential(config, statistics).to(saved_dtype)
     result = model.load_state_dict(content["state_dict"], strict=False)
