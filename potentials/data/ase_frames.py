@@ -1,8 +1,9 @@
 """Conversion between `ase.Atoms` and `Frame`, and reading frames from any file ASE reads.
 
-Labels are found by `potentials.graph.labels_from_atoms` (calculator results, then
-``atoms.info`` / ``atoms.arrays``) unless a key is named: a named key is looked up in the same
-three places and must be present in every frame.
+Each label is looked up by `lookup_label` under its own name (``energy``, ``forces``,
+``stress``) or under a key the caller names, in the calculator results, then ``atoms.info``,
+then ``atoms.arrays``. A label under its own name may be missing; a named key must be present
+in every frame.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from ase.stress import full_3x3_to_voigt_6_stress
 
 from potentials.data.errors import DataFormatError
 from potentials.data.frame import Frame
-from potentials.graph import labels_from_atoms
 
 TEMPERATURE_KEY: str = "temperature_kelvin"
 """``atoms.info`` key of a frame's temperature in K."""
@@ -29,8 +29,11 @@ WEIGHT_KEY: str = "weight"
 """``atoms.info`` key of a frame's dimensionless loss weight (1 when absent)."""
 
 
-def _lookup(atoms: ase.Atoms, key: str) -> object | None:
-    """The value stored under ``key`` in the calculator results, ``info`` or ``arrays``."""
+def lookup_label(atoms: ase.Atoms, key: str) -> object | None:
+    """The value stored under ``key`` in the calculator results, ``info`` or ``arrays``.
+
+    The calculator results (as left by ``ase.io.read``) come first; None if no store has it.
+    """
     results = getattr(atoms.calc, "results", {}) if atoms.calc is not None else {}
     for store in (results, atoms.info, atoms.arrays):
         if key in store:
@@ -41,15 +44,11 @@ def _lookup(atoms: ase.Atoms, key: str) -> object | None:
 def _labels(
     atoms: ase.Atoms, keys: dict[str, str | None], path: str, index: int
 ) -> dict[str, object]:
-    """The labels of ``atoms``; a key named in ``keys`` must be present."""
-    defaults = labels_from_atoms(atoms)
+    """Each label under its key in ``keys``, or its own name if None; named keys must exist."""
     labels: dict[str, object] = {}
     for label, key in keys.items():
-        if key is None:
-            labels[label] = defaults.get(label)
-            continue
-        labels[label] = _lookup(atoms, key)
-        if labels[label] is None:
+        labels[label] = lookup_label(atoms, label if key is None else key)
+        if key is not None and labels[label] is None:
             raise DataFormatError(path, f"requested {label} key '{key}' is absent", index,
                                   label)
     return labels

@@ -275,8 +275,9 @@ def write_atoms(
 ) -> int:
     """Write ``images`` (labels in their calculator or info/arrays) as trajectory ``name``.
 
-    A named key (``energy_key`` ...) must be present in every structure; without one, labels
-    are found by `potentials.graph.labels_from_atoms` and may be missing. Returns the count.
+    A named key (``energy_key`` ...) must be present in every structure; without one, each
+    label is looked up under its own name and may be missing (see
+    `potentials.data.ase_frames.lookup_label`). Returns the count.
     """
     frames = (frame_from_atoms(atoms, energy_key, forces_key, stress_key, path=path, index=k)
               for k, atoms in enumerate(images))

@@ -10,6 +10,7 @@ import ase.io
 import h5py
 import numpy as np
 import pytest
+from ase.calculators.singlepoint import SinglePointCalculator
 
 from potentials.data import (
     DataFormatError,
@@ -91,6 +92,17 @@ def test_custom_keys_are_used(tmp_path: Path) -> None:
     np.testing.assert_array_equal(read.forces_ev_per_angstrom, np.ones((2, 3)))
     np.testing.assert_array_equal(read.stress_ev_per_angstrom3,
                                   [[0, 5, 4], [5, 1, 3], [4, 3, 2]])
+
+
+def test_default_keys_prefer_calculator_results_then_info_then_arrays() -> None:
+    atoms = ase.Atoms("H2", positions=[[0, 0, 0], [0, 0, 0.74]])
+    atoms.info["energy"] = -1.0
+    atoms.arrays["forces"] = np.ones((2, 3))
+    frame = frame_from_atoms(atoms)
+    assert frame.energy_ev == -1.0 and frame.stress_ev_per_angstrom3 is None
+    np.testing.assert_array_equal(frame.forces_ev_per_angstrom, np.ones((2, 3)))
+    atoms.calc = SinglePointCalculator(atoms, energy=-2.0)
+    assert frame_from_atoms(atoms).energy_ev == -2.0
 
 
 def test_unknown_element_symbol_in_extxyz(tmp_path: Path) -> None:
