@@ -45,15 +45,13 @@ class GraphDataset(Dataset):
         self.paths = [os.fspath(p) for p in paths]
         self.cutoff_angstrom = float(cutoff_angstrom)
         self.dtype = dtype
-        counts = []
+        lengths = []
         for path in self.paths:
             with TrajectoryFile(path) as file:
-                counts.append(file.frame_atom_counts())
-        self._file_of_frame = np.concatenate(
-            [np.full(len(c), k) for k, c in enumerate(counts)]).astype(np.int64)
-        self._first_frame = np.concatenate([[0], np.cumsum([len(c) for c in counts])])
-        self._atom_counts = np.concatenate(counts)
-        n_total = len(self._atom_counts)
+                lengths.append(len(file))
+        self._file_of_frame = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        self._first_frame = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+        n_total = int(self._first_frame[-1])
         self.indices = np.arange(n_total) if indices is None else np.asarray(indices, np.int64)
         if len(self.indices) and (self.indices.min() < 0 or self.indices.max() >= n_total):
             raise IndexError(f"indices must lie in [0, {n_total}) for {n_total} frames")
@@ -97,29 +95,6 @@ class GraphDataset(Dataset):
             weight=frame.weight,
             dtype=self.dtype,
         )
-
-    @property
-    def frame_atom_counts(self) -> np.ndarray:
-        """[len(self)] atoms per item, from the files' offsets (no per-atom data read)."""
-        return self._atom_counts[self.indices]
-
-    @property
-    def frame_species(self) -> list[np.ndarray]:
-        """Atomic numbers of every item's atoms; reads only the ``atomic_numbers`` datasets."""
-        numbers: list[np.ndarray] = []
-        for k in range(len(self.paths)):
-            numbers.extend(self._file(k).frame_atomic_numbers())
-        return [numbers[int(i)] for i in self.indices]
-
-    @property
-    def frame_energies(self) -> tuple[np.ndarray, np.ndarray]:
-        """[len(self)] reference energies in eV and [len(self)] has_energy, without graphs.
-
-        With `frame_species` this is what fitting isolated-atom energies needs.
-        """
-        energies, present = zip(*(self._file(k).frame_energies() for k in range(len(self.paths))),
-                                strict=True)
-        return np.concatenate(energies)[self.indices], np.concatenate(present)[self.indices]
 
     def close(self) -> None:
         """Close the files this process opened."""

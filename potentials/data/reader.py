@@ -108,22 +108,6 @@ class TrajectoryFile:
         """[n_frames] number of atoms of every frame, from the offsets alone."""
         return np.concatenate([np.diff(o) for o in self._offsets]).astype(np.int64)
 
-    def frame_atomic_numbers(self) -> list[np.ndarray]:
-        """The atomic numbers of every frame; reads only the ``atomic_numbers`` datasets."""
-        out: list[np.ndarray] = []
-        for group, offsets in zip(self._groups, self._offsets, strict=True):
-            numbers = self._read(group, "atomic_numbers", 0, int(offsets[-1]), None)
-            out.extend(np.split(numbers.astype(np.int64), offsets[1:-1]))
-        return out
-
-    def frame_energies(self) -> tuple[np.ndarray, np.ndarray]:
-        """[n_frames] energies in eV and [n_frames] has_energy; reads only those datasets."""
-        energies, present = [], []
-        for group in self._groups:
-            energies.append(self._read(group, "energy", 0, None, None))
-            present.append(self._read(group, "has_energy", 0, None, None).astype(bool))
-        return np.concatenate(energies), np.concatenate(present)
-
     def read_frame(self, index: int) -> Frame:
         """The raw arrays of global frame ``index``, reading only that frame's rows."""
         trajectory, local = self.locate(index)

@@ -53,15 +53,10 @@ def test_indices_select_a_split(two_files: list[Path], reference_atoms: list) ->
     dataset = GraphDataset(two_files, CUTOFF, dtype=torch.float32, indices=indices)
     assert len(dataset) == 3
     assert dataset[0].pos.dtype == torch.float32
-    counts = [len(reference_atoms[i]) for i in indices]
-    assert list(dataset.frame_atom_counts) == counts
-    species = dataset.frame_species
     for k, i in enumerate(indices):
-        np.testing.assert_array_equal(species[k], reference_atoms[i].numbers)
-    energies, has_energy = dataset.frame_energies
-    np.testing.assert_array_equal(energies, [reference_atoms[i].get_potential_energy()
-                                             for i in indices])
-    assert has_energy.all()
+        np.testing.assert_array_equal(dataset[k].atomic_numbers.numpy(),
+                                      reference_atoms[i].numbers)
+        assert dataset[k].energy.item() == reference_atoms[i].get_potential_energy()
     with pytest.raises(IndexError):
         GraphDataset(two_files, CUTOFF, indices=[11])
 
