@@ -2,7 +2,9 @@
 
 In a source checkout they live in ``trained_models/NAME/NAME.model``; a normal (non-editable)
 install copies that directory into the package as ``potentials/trained_models`` (see
-``[tool.setuptools.package-dir]`` in pyproject.toml), so both layouts are searched.
+``[tool.setuptools.package-dir]`` in pyproject.toml), so both layouts are searched. The
+checkout's directory is recognised by the ``pyproject.toml`` beside it: a bare
+``site-packages/trained_models`` belongs to some other package.
 """
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ import os
 from pathlib import Path
 
 MODEL_SUFFIX = ".model"
+PACKAGE_DIRECTORY = Path(__file__).resolve().parent.parent
+"""The ``potentials`` package directory."""
 
 
-def shipped_model_directories() -> list[Path]:
-    """Existing directories that may hold shipped models, installed copy first."""
-    package = Path(__file__).resolve().parent.parent
-    candidates = [package / "trained_models", package.parent / "trained_models"]
+def shipped_model_directories(package: Path = PACKAGE_DIRECTORY) -> list[Path]:
+    """Existing directories that may hold shipped models, installed copy first.
+
+    These are ``package/trained_models`` (installed) and, in a source checkout (a
+    ``pyproject.toml`` beside the package), the checkout's ``trained_models``.
+    """
+    candidates = [package / "trained_models"]
+    if (package.parent / "pyproject.toml").is_file():
+        candidates.append(package.parent / "trained_models")
     return [path for path in candidates if path.is_dir()]
 
 
