@@ -41,5 +41,7 @@ def rotation_matrix_for_features(rotation: torch.Tensor, l_max: int) -> torch.Te
     """Block-diagonal Wigner-D matrix [(l_max+1)², (l_max+1)²] of an O(3) matrix ``rotation``.
 
     Acts on the last axis of a feature: ``x @ D.T`` rotates (and reflects) every channel.
+    e3nn builds it from generators in torch's default dtype, so it is only as precise as that
+    dtype, whatever the dtype of ``rotation``.
     """
     return natural_irreps(1, l_max).D_from_matrix(rotation)
