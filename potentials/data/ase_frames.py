@@ -18,6 +18,7 @@ from ase.stress import full_3x3_to_voigt_6_stress
 
 from potentials.data.errors import DataFormatError
 from potentials.data.frame import Frame
+from potentials.graph import lookup_label
 
 TEMPERATURE_KEY: str = "temperature_kelvin"
 """``atoms.info`` key of a frame's temperature in K."""
@@ -27,18 +28,6 @@ SOURCE_FILE_KEY: str = "source_file"
 """``atoms.info`` key of the file a frame was first imported from."""
 WEIGHT_KEY: str = "weight"
 """``atoms.info`` key of a frame's dimensionless loss weight (1 when absent)."""
-
-
-def lookup_label(atoms: ase.Atoms, key: str) -> object | None:
-    """The value stored under ``key`` in the calculator results, ``info`` or ``arrays``.
-
-    The calculator results (as left by ``ase.io.read``) come first; None if no store has it.
-    """
-    results = getattr(atoms.calc, "results", {}) if atoms.calc is not None else {}
-    for store in (results, atoms.info, atoms.arrays):
-        if key in store:
-            return store[key]
-    return None
 
 
 def _labels(

@@ -277,7 +277,7 @@ def write_atoms(
 
     A named key (``energy_key`` ...) must be present in every structure; without one, each
     label is looked up under its own name and may be missing (see
-    `potentials.data.ase_frames.lookup_label`). Returns the count.
+    `potentials.graph.lookup_label`). Returns the count.
     """
     frames = (frame_from_atoms(atoms, energy_key, forces_key, stress_key, path=path, index=k)
               for k, atoms in enumerate(images))

@@ -6,6 +6,7 @@ from potentials.graph.atomic_graph import (
     build_graph,
     from_atoms,
     labels_from_atoms,
+    lookup_label,
     sum_per_structure,
 )
 from potentials.graph.neighbours import neighbour_list
@@ -16,6 +17,7 @@ __all__ = [
     "build_graph",
     "from_atoms",
     "labels_from_atoms",
+    "lookup_label",
     "neighbour_list",
     "sum_per_structure",
 ]

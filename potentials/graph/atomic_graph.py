@@ -115,22 +115,23 @@ def stress_to_matrix(stress: np.ndarray) -> np.ndarray:
     raise ValueError(f"stress must have shape (3, 3) or (6,), got {stress.shape}")
 
 
-def labels_from_atoms(atoms: ase.Atoms) -> dict[str, np.ndarray | float]:
-    """The energy [eV], forces [eV/Å] and stress [eV/Å³] that ``atoms`` carries, if any.
+def lookup_label(atoms: ase.Atoms, key: str) -> object | None:
+    """The value stored under ``key`` in the calculator results, ``info`` or ``arrays``.
 
-    Looks at the attached calculator's stored results (as left by ``ase.io.read``) first, then
-    at ``atoms.info["energy"]``, ``atoms.arrays["forces"]`` and ``atoms.info["stress"]``.
+    The calculator results (as left by ``ase.io.read``) come first; None if no store has it.
     """
-    found: dict[str, np.ndarray | float] = {}
     results = getattr(atoms.calc, "results", {}) if atoms.calc is not None else {}
-    for name in LABELS:
-        if name in results:
-            found[name] = results[name]
-        elif name in atoms.info:
-            found[name] = atoms.info[name]
-        elif name in atoms.arrays:
-            found[name] = atoms.arrays[name]
-    return found
+    for store in (results, atoms.info, atoms.arrays):
+        if key in store:
+            return store[key]
+    return None
+
+
+def labels_from_atoms(atoms: ase.Atoms) -> dict[str, np.ndarray | float]:
+    """The energy [eV], forces [eV/Å] and stress [eV/Å³] that ``atoms`` carries, if any,
+    each found by `lookup_label` under its own name."""
+    found = {name: lookup_label(atoms, name) for name in LABELS}
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def from_atoms(
