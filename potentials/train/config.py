@@ -35,6 +35,8 @@ class DataConfig:
     forces_key: str | None = None
     stress_key: str | None = None
     train_on_forces_only: bool = False
+    in_memory: bool = True
+    num_workers: int = 0
     cache_dir: str = "~/.cache/potentials/converted"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,19 +20,42 @@ from potentials.graph import AtomicGraph, labels_from_atoms
 from potentials.train.config import ConfigError, DataConfig
 
 SumArray = Callable[[np.ndarray], np.ndarray]
+Graphs = Sequence[AtomicGraph]
+"""A split: a list of graphs held in memory, or a `GraphDataset` reading frames lazily."""
+
+
+@dataclass(frozen=True)
+class SplitSummary:
+    """What a split holds, summed over all processes' shares."""
+
+    presence: np.ndarray
+    """[119] nonzero for every atomic number present."""
+    n_frames: int
+    n_energy: int
+    n_forces: int
+    n_stress: int
+
+    @classmethod
+    def of(cls, graphs: Graphs, sum_array: SumArray) -> SplitSummary:
+        """One pass over ``graphs`` (reads every frame of a lazy dataset once)."""
+        totals = np.zeros(119 + 4)
+        for graph in graphs:
+            totals[graph.atomic_numbers.numpy()] = 1.0
+            totals[119:] += [1, bool(graph.has_energy.item()), bool(graph.has_forces.item()),
+                             bool(graph.has_stress.item())]
+        totals = sum_array(totals)
+        return cls(totals[:119], *(int(round(n)) for n in totals[119:]))
 
 
 @dataclass
 class Splits:
-    """Graphs of each split and the sha256 of the training files."""
+    """Graphs of each split (this process's share), the training files' sha256 and summary."""
 
-    train: list[AtomicGraph]
-    valid: list[AtomicGraph]
-    test: dict[str, list[AtomicGraph]]
+    train: Graphs
+    valid: Graphs
+    test: dict[str, Graphs]
     train_sha256: str
-    n_train_total: int
-    train_presence: np.ndarray
-    """[119] nonzero for every element in the training split (all processes)."""
+    train_summary: SplitSummary
 
 
 def file_sha256(paths: list[str]) -> str:
@@ -85,35 +108,25 @@ def read_isolated_atoms(path: str) -> dict[int, float]:
     return energies
 
 
-def element_presence(graphs: list[AtomicGraph]) -> np.ndarray:
-    """[119] 1.0 for every atomic number present in ``graphs``."""
-    present = np.zeros(119)
-    for graph in graphs:
-        present[graph.atomic_numbers.numpy()] = 1.0
-    return present
-
-
 def _check_splits(splits: Splits, config: DataConfig, sum_array: SumArray) -> None:
     """Checks on the union of all processes' shares, so every process agrees."""
-    counts = sum_array(np.array([
-        len(splits.train), len(splits.valid),
-        sum(bool(g.has_energy.item()) for g in splits.train),
-        sum(bool(g.has_forces.item()) for g in splits.train)], dtype=np.float64))
-    n_train, n_valid, n_energy, n_forces = counts
-    if not n_train:
+    train = splits.train_summary
+    if not train.n_frames:
         raise ConfigError("the training split is empty")
-    if not n_valid:
-        raise ConfigError("the validation split is empty; raise data.valid_fraction or "
-                          "give data.valid_files")
     for name, graphs in [("validation", splits.valid), *splits.test.items()]:
-        unseen = (sum_array(element_presence(graphs)) > 0) & ~(splits.train_presence > 0)
+        summary = SplitSummary.of(graphs, sum_array)
+        if name == "validation" and not summary.n_frames:
+            raise ConfigError("the validation split is empty; raise data.valid_fraction or "
+                              "give data.valid_files")
+        unseen = (summary.presence > 0) & ~(train.presence > 0)
         if unseen.any():
             missing = sorted(chemical_symbols[z] for z in np.nonzero(unseen)[0])
             raise ConfigError(f"{name} data contains element(s) {missing} absent from the "
                               f"training data")
-    if not n_energy and not config.train_on_forces_only:
+    if not train.n_energy and not config.train_on_forces_only:
         raise ConfigError("the training data has no energies" + (
-            "; set data.train_on_forces_only: true to fit forces alone" if n_forces else ""))
+            "; set data.train_on_forces_only: true to fit forces alone"
+            if train.n_forces else ""))
 
 
 def _all(indices: np.ndarray) -> np.ndarray:
@@ -136,11 +149,11 @@ def prepare_splits(config: DataConfig, cutoff_angstrom: float, seed: int,
     train_index = np.sort(train_index[: config.max_train_frames])
     valid_index = None if config.valid_files else np.sort(valid_index)
 
-    def graphs(files: list[str], indices: np.ndarray | None, name: str) -> list[AtomicGraph]:
+    def graphs(files: list[str], indices: np.ndarray | None, name: str) -> Graphs:
         if indices is None:
             indices = np.arange(len(GraphDataset(files, cutoff_angstrom, dtype)))
         dataset = GraphDataset(files, cutoff_angstrom, dtype, shard(indices))
-        return load_graphs(dataset, name)
+        return load_graphs(dataset, name) if config.in_memory else dataset
 
     train = graphs(train_files, train_index, "train")
     if valid_index is None:
@@ -151,6 +164,6 @@ def prepare_splits(config: DataConfig, cutoff_angstrom: float, seed: int,
     test = {Path(p).stem: graphs([ensure_hdf5(p, options, config.cache_dir)], None, "test")
             for p in config.test_files}
     splits = Splits(train, valid, test, file_sha256(list(config.train_files)),
-                    len(train_index), sum_array(element_presence(train)))
+                    SplitSummary.of(train, sum_array))
     _check_splits(splits, config, sum_array)
     return splits

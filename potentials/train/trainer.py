@@ -4,6 +4,7 @@ atomic checkpoints every epoch, exact resume, and export of the best model."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 import random
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from potentials.atomic_write import torch_save_atomically
@@ -35,7 +37,7 @@ from potentials.train.checkpoint import (
     load_checkpoint,
 )
 from potentials.train.config import ConfigError, TrainConfig, config_to_dict
-from potentials.train.data_setup import Splits, prepare_splits, read_isolated_atoms
+from potentials.train.data_setup import Graphs, Splits, prepare_splits, read_isolated_atoms
 from potentials.train.distributed import DistributedContext
 from potentials.train.loss import LossWeights, loss_terms, weighted_loss
 from potentials.train.metrics import ErrorAccumulator
@@ -63,11 +65,16 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def frame_batches(graphs: list[AtomicGraph], batch_size: int, order: np.ndarray
-                  ) -> list[list[AtomicGraph]]:
-    """Consecutive groups of ``batch_size`` graphs in the given order (last one may be short)."""
-    return [[graphs[k] for k in order[i : i + batch_size]]
-            for i in range(0, len(order), batch_size)]
+def batch_loader(graphs: Graphs, batch_size: int, order: np.ndarray, num_workers: int = 0
+                 ) -> DataLoader:
+    """Batched graphs of ``batch_size`` frames taken in ``order`` (the last may be short).
+
+    With ``num_workers`` > 0, frames of a lazy `GraphDataset` are read and their neighbour
+    lists built in that many worker processes while the model trains.
+    """
+    index_batches = [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
+    return DataLoader(graphs, batch_sampler=index_batches, collate_fn=batch_graphs,
+                      num_workers=num_workers)
 
 
 class Trainer:
@@ -104,16 +111,15 @@ class Trainer:
         splits = prepare_splits(self.config.data, self.config.model.cutoff_angstrom,
                                 self.config.seed, self.dtype, self.context.shard,
                                 self.context.sum_array)
-        self.n_train_global = splits.n_train_total
-        self.any_stress = bool(self.context.sum(torch.tensor(
-            float(sum(bool(g.has_stress.item()) for g in splits.train)))) > 0)
+        self.n_train_global = splits.train_summary.n_frames
+        self.any_stress = splits.train_summary.n_stress > 0
         return splits
 
     def _build_model(self) -> EquivariantPotential:
         if self.config.init_from:
             model = load_model(self.config.init_from, dtype=self.dtype)
             known = set(model.statistics.atomic_numbers)
-            seen = set(np.nonzero(self.splits.train_presence)[0].tolist())
+            seen = set(np.nonzero(self.splits.train_summary.presence)[0].tolist())
             if seen - known:
                 raise ConfigError(f"init_from model {self.config.init_from} knows elements "
                                   f"{sorted(known)}, the training data has {sorted(seen)}")
@@ -141,13 +147,14 @@ class Trainer:
         """Stress is predicted for every batch when it is weighted and some frame has it."""
         return bool(self.loss_weights().stress) and self.any_stress
 
-    def _train_step(self, frames: list[AtomicGraph], batch_number: int,
+    def _train_step(self, graph: AtomicGraph | None, batch_number: int,
                     errors: ErrorAccumulator) -> float:
+        """One optimisation step on ``graph`` (None: this process has no frames left)."""
         self.optimizer.zero_grad(set_to_none=False)
         weights = self.loss_weights()
         loss_value = torch.zeros((), dtype=self.dtype)
-        if frames:
-            graph = batch_graphs(frames).to(self.device)
+        if graph is not None:
+            graph = graph.to(self.device)
             predicted = predict(self.model, graph, compute_forces=bool(weights.forces),
                                 compute_stress=self.compute_stress, training=True)
             loss = weighted_loss(predicted, graph, weights, self.config.loss.huber_delta,
@@ -188,17 +195,18 @@ class Trainer:
         """One pass over the training frames: (mean batch loss, errors of the batches)."""
         self.model.train()
         local_batch = self.config.optim.batch_size // self.context.world_size
-        batches = frame_batches(self.splits.train, local_batch, self._epoch_order())
-        n_global = math.ceil(self.n_train_global / self.config.optim.batch_size)
-        batches += [[] for _ in range(n_global - len(batches))]
-        progress = tqdm(batches, desc=f"epoch {self.state.epoch + 1}", leave=False,
-                        disable=not self.show_progress, unit="batch")
+        loader = batch_loader(self.splits.train, local_batch, self._epoch_order(),
+                              self.config.data.num_workers)
+        n_steps = math.ceil(self.n_train_global / self.config.optim.batch_size)
+        batches = itertools.chain(loader, itertools.repeat(None, n_steps - len(loader)))
+        progress = tqdm(batches, total=n_steps, desc=f"epoch {self.state.epoch + 1}",
+                        leave=False, disable=not self.show_progress, unit="batch")
         total, errors = 0.0, ErrorAccumulator()
-        for number, frames in enumerate(progress):
-            total += self._train_step(frames, number, errors)
+        for number, graph in enumerate(progress):
+            total += self._train_step(graph, number, errors)
             progress.set_postfix(loss=f"{total / (number + 1):.4g}")
         errors.sum_over_ranks(self.context.sum_array)
-        return total / max(len(batches), 1), errors
+        return total / max(n_steps, 1), errors
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> Path:
@@ -290,7 +298,7 @@ class Trainer:
         """The averaged (EMA) weights if enabled, else the raw model."""
         return self.ema.module if self.ema is not None else self.model
 
-    def evaluate_graphs(self, graphs: list[AtomicGraph], keep_predictions: bool = False
+    def evaluate_graphs(self, graphs: Graphs, keep_predictions: bool = False
                         ) -> tuple[float, ErrorAccumulator]:
         """(loss, accumulated errors) of the evaluation model on ``graphs`` (all ranks).
 
@@ -302,9 +310,9 @@ class Trainer:
         errors = ErrorAccumulator(keep_predictions=keep_predictions)
         weights = self.loss_weights()
         sums = {name: np.zeros(2) for name in ("energy", "forces", "stress")}
-        for chunk in frame_batches(graphs, self.config.optim.valid_batch_size,
-                                   np.arange(len(graphs))):
-            graph = batch_graphs(chunk).to(self.device)
+        for graph in batch_loader(graphs, self.config.optim.valid_batch_size,
+                                  np.arange(len(graphs)), self.config.data.num_workers):
+            graph = graph.to(self.device)
             predicted = predict(model, graph, compute_stress=self.compute_stress)
             for name, term in loss_terms(predicted, graph, weights,
                                          self.config.loss.huber_delta).items():

@@ -193,3 +193,15 @@ def test_an_existing_run_is_not_overwritten(acac_h5, tmp_path):
     config["model"]["num_channels"] = 5
     with pytest.raises(ConfigError, match=r"differs .* \['model.num_channels'\]"):
         Trainer(load_config(write_config(tmp_path, config)), resume=True, show_progress=False)
+
+
+def test_lazy_loading_with_workers_trains_identically(mixed_h5, tmp_path):
+    rows = []
+    for name, lazy in (("memory", {}), ("lazy", {"data.in_memory": False,
+                                                 "data.num_workers": 2})):
+        config = tiny_config(mixed_h5, tmp_path / name, **{"optim.max_epochs": 2}, **lazy)
+        Trainer(load_config(write_config(tmp_path, config)), show_progress=False).run()
+        rows.append(read_metrics(tmp_path / name))
+    for in_memory, lazy in zip(*rows, strict=True):
+        for key in ("train_loss", "valid_loss"):
+            assert float(lazy[key]) == pytest.approx(float(in_memory[key]), rel=1e-12)
