@@ -15,6 +15,8 @@ import torch
 from potentials.train.config import ConfigError
 
 CHECKPOINT_NAME = "checkpoint.pt"
+# How frames are loaded changes speed, not the numbers, so a resume may change these.
+DATA_LOADING_KEYS = frozenset({"in_memory", "num_workers"})
 
 
 @dataclass
@@ -33,11 +35,11 @@ class TrainingState:
 def check_resumable(saved: dict[str, Any], current: dict[str, Any]) -> None:
     """Raise ConfigError if the model, data or seed differ from the checkpoint's config."""
     changed = [f"{section}.{key}" for section in ("model", "data") for key in current[section]
-               if saved[section].get(key) != current[section][key]]
+               if key not in DATA_LOADING_KEYS and saved[section].get(key) != current[section][key]]
     changed += ["seed"] if saved["seed"] != current["seed"] else []
     if changed:
         raise ConfigError(f"cannot resume: the config differs from the checkpoint's in "
-                          f"{changed}; only optim, loss and output settings may change")
+                          f"{changed}; only optim, loss, output and data-loading settings may change")
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

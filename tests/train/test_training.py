@@ -190,6 +190,8 @@ def test_an_existing_run_is_not_overwritten(acac_h5, tmp_path):
     Trainer(load_config(write_config(tmp_path, config)), show_progress=False).run()
     with pytest.raises(ConfigError, match="already holds a training run"):
         Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
+    config["data"].update(in_memory=False, num_workers=1)  # loading only: resumable
+    Trainer(load_config(write_config(tmp_path, config)), resume=True, show_progress=False)
     config["model"]["num_channels"] = 5
     with pytest.raises(ConfigError, match=r"differs .* \['model.num_channels'\]"):
         Trainer(load_config(write_config(tmp_path, config)), resume=True, show_progress=False)
