@@ -14,6 +14,8 @@ import argparse
 
 import ase.io
 import numpy as np
+from ase import units
+from ase.md.verlet import VelocityVerlet
 
 from potentials import EquiCalculator
 from potentials.md.options import MDOptions
@@ -24,9 +26,6 @@ from potentials.model.registry import resolve_model_path, shipped_structure
 def run(model: str, structure: str | None, steps: int, timestep_fs: float,
         temperature_kelvin: float, dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(times in ps, potential and total energy per atom in meV, relative to the start)."""
-    from ase import units
-    from ase.md.verlet import VelocityVerlet
-
     path = structure or shipped_structure(resolve_model_path(model))
     atoms = ase.io.read(path)
     atoms.calc = EquiCalculator(model=model, dtype=dtype)
