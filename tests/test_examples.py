@@ -1,0 +1,28 @@
+"""Every example script runs as shipped from a scratch directory (MD with few steps)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+# script -> (text its output must contain, how often, STEPS or None for the script's default)
+SCRIPTS = {
+    "langevin_acac.py": ("mean temperature", 1, "20"),
+    "optimise_acac.py": ("converged: True", 2, None),  # BFGS and FIRE reach 0.01 eV/Å
+    "npt_cuau.py": ("volume", 1, "20"),
+}
+
+
+@pytest.mark.parametrize(("script", "expected"), list(SCRIPTS.items()))
+def test_example_runs(script, expected, tmp_path):
+    text, count, steps = expected
+    env = {**os.environ, "OMP_NUM_THREADS": "2"} | ({"STEPS": steps} if steps else {})
+    result = subprocess.run([sys.executable, str(EXAMPLES / script)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count(text) == count, result.stdout
