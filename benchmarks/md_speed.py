@@ -1,9 +1,9 @@
 """MD throughput with EquiCalculator: steps/s, ns/day and the calculator's own overhead.
 
-VelocityVerlet (0.5 fs) on acetylacetone in a periodic box at liquid density, 15/120/960 atoms,
-float32 and float64. The time spent inside the model (graph -> energy, forces) is measured
-separately; everything else in a step (ASE integrator, neighbour-list checks and rebuilds,
-host/device copies) is reported as overhead.
+VelocityVerlet (0.5 fs) on one acetylacetone molecule (15 atoms) and periodic boxes of them
+at 0.85 g/cm³ (120, 960 atoms), float32 and float64. The time spent inside the model
+(graph -> energy, forces) is measured separately; everything else in a step (ASE
+integrator, neighbour-list checks and rebuilds, host/device copies) is reported as overhead.
 
 Usage: ``python benchmarks/md_speed.py [--model acac] [--sizes 1 8 64] [--steps 200]``
 """

@@ -1,8 +1,9 @@
 """Median time of one energy+forces evaluation against system size, float32 and float64.
 
-Acetylacetone molecules in a periodic box at liquid density (15, 120, 960, 7,680 atoms). Each
-(size, dtype) runs in a fresh subprocess so that its peak resident memory is its own. Prints
-ms per call, µs per atom, peak RSS, and the speed-up over MACE measured on this machine.
+One acetylacetone molecule (15 atoms) and periodic boxes of them at 0.85 g/cm³ (120, 960,
+7,680 atoms). Each (size, dtype) runs in a fresh subprocess so that its peak resident
+memory is its own. Prints ms per call, µs per atom, peak RSS, and the speed-up over MACE
+measured on this machine.
 
 Usage: ``python benchmarks/model_speed.py [--model acac] [--sizes 1 8 64 512]``
 """

@@ -38,7 +38,7 @@ class ModelConfig:
     """
 
     cutoff_angstrom: float = 5.0
-    num_channels: int = 64
+    num_channels: int = 32
     l_max: int = 1
     l_max_edge: int = 3
     l_max_intermediate: int = 1

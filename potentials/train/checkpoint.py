@@ -39,7 +39,8 @@ def check_resumable(saved: dict[str, Any], current: dict[str, Any]) -> None:
     changed += ["seed"] if saved["seed"] != current["seed"] else []
     if changed:
         raise ConfigError(f"cannot resume: the config differs from the checkpoint's in "
-                          f"{changed}; only optim, loss, output and data-loading settings may change")
+                          f"{changed}; only optim, loss, output and data-loading settings "
+                          f"may change")
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
