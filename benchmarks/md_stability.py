@@ -29,17 +29,21 @@ from potentials.md.runner import build_dynamics, initialise_velocities
 from potentials.model.registry import resolve_model_path, shipped_structure
 
 
+def bond_length_ratios(atoms: ase.Atoms) -> np.ndarray:
+    """[N, N] distances divided by the sums of the two atoms' covalent radii."""
+    radii = covalent_radii[atoms.numbers]
+    return atoms.get_all_distances() / (radii[:, None] + radii[None, :])
+
+
 def bonds(atoms: ase.Atoms) -> set[tuple[int, int]]:
     """Pairs (i < j) closer than 1.2 times the sum of their covalent radii."""
-    radii = covalent_radii[atoms.numbers]
-    bonded = atoms.get_all_distances() < 1.2 * (radii[:, None] + radii[None, :])
+    bonded = bond_length_ratios(atoms) < 1.2
     return {(int(i), int(j)) for i, j in zip(*np.nonzero(np.triu(bonded, k=1)), strict=True)}
 
 
 def hydrogen_partners(atoms: ase.Atoms) -> dict[int, tuple[int, float]]:
     """H index -> (nearest heavy atom, distance to it / sum of their covalent radii)."""
-    radii = covalent_radii[atoms.numbers]
-    ratio = atoms.get_all_distances() / (radii[:, None] + radii[None, :])
+    ratio = bond_length_ratios(atoms)
     heavy = np.flatnonzero(atoms.numbers != 1)
     partners = {}
     for h in np.flatnonzero(atoms.numbers == 1):
@@ -48,14 +52,15 @@ def hydrogen_partners(atoms: ase.Atoms) -> dict[int, tuple[int, float]]:
     return partners
 
 
-def molecule_check(atoms: ase.Atoms, reference: set[tuple[int, int]]) -> str | None:
-    """Why the molecule is broken, or None.
+def molecule_check(atoms: ase.Atoms, reference: set[tuple[int, int]],
+                   partners: dict[int, tuple[int, float]]) -> str | None:
+    """Why the molecule is broken, or None; ``partners`` are its `hydrogen_partners`.
 
     Bonds between heavy atoms must stay as in ``reference``. Each H must stay within 1.5 times
     the bond length of some heavy atom and must not bond to another H; which heavy atom may
     change (a proton transfer, such as acac's O-H...O tautomerism, is chemistry).
     """
-    hydrogens = set(np.flatnonzero(atoms.numbers == 1).tolist())
+    hydrogens = set(partners)
     current = bonds(atoms)
     heavy = {pair for pair in current if not set(pair) & hydrogens}
     heavy_reference = {pair for pair in reference if not set(pair) & hydrogens}
@@ -64,7 +69,7 @@ def molecule_check(atoms: ase.Atoms, reference: set[tuple[int, int]]) -> str | N
         return f"heavy-atom bonds changed: lost {lost}, new {new}"
     if pairs := sorted(pair for pair in current if set(pair) <= hydrogens):
         return f"H-H bonds {pairs}"
-    for h, (nearest, ratio) in hydrogen_partners(atoms).items():
+    for h, (nearest, ratio) in partners.items():
         if ratio > 1.5:
             return f"H {h} is {ratio:.2f} bond lengths from its nearest heavy atom {nearest}"
     distance = np.linalg.norm(atoms.positions - atoms.get_center_of_mass(), axis=1).max()
@@ -101,7 +106,7 @@ def main() -> None:
     initialise_velocities(atoms, options)
     dynamics = build_dynamics(atoms, options)
     reference = bonds(atoms)
-    partners = {h: nearest for h, (nearest, _) in hydrogen_partners(atoms).items()}
+    partners = hydrogen_partners(atoms)
     temperatures, volumes, failure, start = [], [], None, time.perf_counter()
     transfers = 0
     for done in range(0, steps, 100):
@@ -111,9 +116,9 @@ def main() -> None:
         if args.npt:
             failure = crystal_check(atoms)
         else:
-            failure = molecule_check(atoms, reference)
-            now = {h: nearest for h, (nearest, _) in hydrogen_partners(atoms).items()}
-            transfers += sum(now[h] != partners[h] for h in now)
+            now = hydrogen_partners(atoms)
+            failure = molecule_check(atoms, reference, now)
+            transfers += sum(now[h][0] != partners[h][0] for h in now)
             partners = now
         if failure:
             failure = f"at {(done + 100) * timestep / 1000:.2f} ps: {failure}"

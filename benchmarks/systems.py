@@ -55,17 +55,15 @@ def _placed_without_contact(box: ase.Atoms, molecule: ase.Atoms, centre: np.ndar
         copy = molecule.copy()
         copy.rotate(rng.uniform(0, 360), rng.normal(size=3), center="COM")
         copy.positions += centre + rng.uniform(-1.0, 1.0, size=3)
-        trial = box + copy
-        if len(box) == 0 or _closest_contact(trial, len(box)) >= MIN_CONTACT_ANGSTROM:
+        if len(box) == 0 or _closest_contact(box, copy.positions) >= MIN_CONTACT_ANGSTROM:
             return copy
     raise RuntimeError(f"no orientation of a molecule at {centre} Å keeps "
                        f"{MIN_CONTACT_ANGSTROM} Å from its neighbours after {max_tries} tries")
 
 
-def _closest_contact(atoms: ase.Atoms, n_placed: int) -> float:
-    """Smallest minimum-image distance (Å) from the atoms after ``n_placed`` to those before,
-    in the cubic box of ``atoms``."""
-    length = atoms.cell[0, 0]
-    vectors = atoms.positions[n_placed:, None] - atoms.positions[None, :n_placed]
+def _closest_contact(box: ase.Atoms, positions: np.ndarray) -> float:
+    """Smallest minimum-image distance (Å) from ``positions`` to the atoms of ``box`` (cubic)."""
+    length = box.cell[0, 0]
+    vectors = positions[:, None] - box.positions[None, :]
     vectors -= length * np.round(vectors / length)
     return float(np.linalg.norm(vectors, axis=-1).min())
