@@ -4,6 +4,7 @@ __version__ = "0.1.0"
 
 from potentials.calculator import EquiCalculator  # noqa: E402
 from potentials.graph import AtomicGraph, batch_graphs, from_atoms  # noqa: E402
+from potentials.memory import keep_freed_memory  # noqa: E402
 from potentials.model import load_model, predict, save_model  # noqa: E402
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "__version__",
     "batch_graphs",
     "from_atoms",
+    "keep_freed_memory",
     "load_model",
     "predict",
     "save_model",

@@ -21,6 +21,7 @@ from ase.stress import full_3x3_to_voigt_6_stress
 
 from potentials.device import resolve_device, resolve_dtype
 from potentials.graph import AtomicGraph, batch_graphs, from_atoms
+from potentials.memory import keep_freed_memory
 from potentials.model import load_model, predict
 from potentials.model.predict import edge_vectors
 from potentials.model.registry import resolve_model_path
@@ -71,6 +72,7 @@ class EquiCalculator(Calculator):
                  device: str = "auto", dtype: str = "float64", skin_angstrom: float = 0.5,
                  **kwargs):
         super().__init__(**kwargs)
+        keep_freed_memory()
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype)
         if isinstance(model, torch.nn.Module):  # a copy: the caller's module stays as it is

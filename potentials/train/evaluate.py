@@ -11,6 +11,7 @@ from potentials.data.convert import ReadOptions
 from potentials.data.dataset import GraphDataset
 from potentials.device import resolve_device, resolve_dtype
 from potentials.graph import batch_graphs
+from potentials.memory import keep_freed_memory
 from potentials.model import load_model, predict
 from potentials.model.registry import resolve_model_path
 from potentials.train.data_setup import ensure_hdf5
@@ -38,6 +39,7 @@ def evaluate_model(model: str, paths: list[str], batch_size: int = 16, dtype: st
     calculator results, then ``info``/``arrays``, under the standard names).
     """
     options = options or ReadOptions()
+    keep_freed_memory()
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
     potential = load_model(resolve_model_path(model), dtype=torch_dtype, device=torch_device)
     results = []

@@ -22,6 +22,7 @@ from potentials.atomic_write import torch_save_atomically
 from potentials.data.statistics import compute_statistics
 from potentials.device import resolve_device, resolve_dtype
 from potentials.graph import AtomicGraph, batch_graphs
+from potentials.memory import keep_freed_memory
 from potentials.model import (
     EquivariantPotential,
     ModelConfig,
@@ -81,6 +82,7 @@ class Trainer:
     """Fits an `EquivariantPotential` as described by a `TrainConfig`."""
 
     def __init__(self, config: TrainConfig, resume: bool = False, show_progress: bool = True):
+        keep_freed_memory()
         self.config = config
         self.output_dir = Path(config.output_dir)
         self.dtype = resolve_dtype(config.dtype)
