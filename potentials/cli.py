@@ -98,6 +98,9 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                         dest="overrides", help="override a config key, e.g. optim.lr=0.005")
     parser.add_argument("--resume", action="store_true",
                         help="continue from OUTPUT_DIR/checkpoint.pt of a killed run")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no per-batch progress bar, only one line per epoch (for the log "
+                        "file of a run in the background)")
     parser.set_defaults(func=_run_train)
 
 
@@ -106,7 +109,7 @@ def _run_train(args: argparse.Namespace) -> int:
     from potentials.train.trainer import Trainer
 
     config = load_config(args.config, args.overrides)
-    model_path = Trainer(config, resume=args.resume).run()
+    model_path = Trainer(config, resume=args.resume, show_progress=not args.no_progress).run()
     print(f"model written to {model_path}")
     return 0
 
