@@ -13,12 +13,19 @@ stays in the process (``docs/benchmarks.md``). A training step of batch 5 gains 
 The price is that the process keeps its peak resident memory after the peak has passed,
 which is what a long MD run or training wants anyway. Other C libraries (macOS, musl) are
 left as they are.
+
+Above a few thousand atoms one page fault per 4 KiB still costs: torch's CPU allocator can
+ask the kernel for transparent huge pages (2 MiB) for large blocks, if the environment
+variable ``THP_MEM_ALLOC_ENABLE=1`` is set before torch allocates its first tensor. At 7,680
+atoms that took a float64 call from 19.4 s to 12.3 s on our machine; it changed nothing
+measurable at 120 and 960 atoms.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
 
 _M_TRIM_THRESHOLD = -1
@@ -47,3 +54,18 @@ def keep_freed_memory() -> bool:
         return False
     _kept = bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, _TRIM_NEVER))
     return _kept
+
+
+HUGE_PAGES_VARIABLE = "THP_MEM_ALLOC_ENABLE"
+"""torch's switch for transparent huge pages in its CPU allocator, read once, at the first
+CPU allocation of the process."""
+
+
+def request_huge_pages() -> bool:
+    """Set ``THP_MEM_ALLOC_ENABLE=1`` unless the user set it; True if it is now "1".
+
+    Must run before torch allocates anything, so `potentials` calls it on import, before it
+    imports torch: a script that imported and used torch first keeps 4 KiB pages (correct,
+    slower above a few thousand atoms). An explicit ``THP_MEM_ALLOC_ENABLE=0`` is respected.
+    """
+    return os.environ.setdefault(HUGE_PAGES_VARIABLE, "1") == "1"
