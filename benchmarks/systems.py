@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ase
 import ase.io
 import numpy as np
-
-from potentials.model.registry import resolve_model_path, shipped_structure
 
 DENSITY_G_PER_CM3 = 0.85
 """88 % of liquid acetylacetone's 0.97 g/cm³: rigid molecules placed at random on a grid
@@ -15,9 +15,14 @@ AMU_PER_CM3_PER_ANGSTROM3 = 1.66054
 """1 amu/Å³ in g/cm³."""
 
 
+ACAC_STRUCTURE = Path(__file__).resolve().parents[1] / "trained_models" / "acac" / "structure.xyz"
+"""The structure shipped with the acac model, read from the source tree so that this module
+imports nothing from `potentials` (the MACE benchmark runs it in a venv without it)."""
+
+
 def acac_molecule() -> ase.Atoms:
     """The shipped acetylacetone structure (15 atoms)."""
-    return ase.io.read(shipped_structure(resolve_model_path("acac")))
+    return ase.io.read(ACAC_STRUCTURE)
 
 
 MIN_CONTACT_ANGSTROM = 1.5

@@ -16,6 +16,7 @@ import torch
 
 from potentials.data.statistics import compute_statistics
 from potentials.graph import batch_graphs, from_atoms
+from potentials.memory import keep_freed_memory
 from potentials.model import EquivariantPotential, ModelConfig, predict
 from potentials.train.loss import LossWeights, weighted_loss
 
@@ -58,6 +59,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=ModelConfig().num_channels)
     parser.add_argument("--budget-s", type=float, default=10.0)
     args = parser.parse_args()
+    keep_freed_memory()  # as the Trainer does
     frames = ase.io.read(args.data, ":64")
     config = ModelConfig(num_channels=args.channels)
     print(f"model: {config}")
