@@ -36,6 +36,29 @@ def test_second_large_block_reuses_freed_pages():
     assert faults_of_touching_a_new_block() < 0.05 * pages
 
 
+REUSE_ABOVE_2_GIB = """
+import resource
+import torch
+from potentials.memory import keep_freed_memory
+assert keep_freed_memory()
+for _ in range(2):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    block = torch.ones(5 * 2**29 // 4, dtype=torch.float32)  # 2.5 GiB
+    del block
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc on Linux only")
+def test_freed_block_above_2_gib_is_not_trimmed():
+    if not keep_freed_memory():
+        pytest.skip("the C library is not glibc: nothing to set")
+    result = subprocess.run([sys.executable, "-c", REUSE_ABOVE_2_GIB],
+                            capture_output=True, text=True, check=True)
+    first, second = (int(word) for word in result.stdout.split())
+    assert second < 0.05 * first
+
+
 FAULTS_OF_A_FRESH_BLOCK = f"""
 import resource
 import potentials
