@@ -373,9 +373,25 @@ class Trainer:
         self.optimizer.load_state_dict(content["optimizer"])
         if self.scheduler is not None:
             self.scheduler.load_state_dict(content["scheduler"])
+            self._retime_cosine(content["config"]["optim"]["max_epochs"])
         torch.set_rng_state(content["torch_rng"])
         self._log(f"resumed after epoch {self.state.epoch} "
                   f"({self.state.elapsed_seconds / 60:.1f} min trained)")
+
+    def _retime_cosine(self, saved_max_epochs: int) -> None:
+        """Make a restored cosine schedule end at the config's max_epochs.
+
+        The scheduler's saved state carries its old length; a resume that changes
+        ``optim.max_epochs`` moves the end of the current cosine by the same number of epochs.
+        """
+        change = self.config.optim.max_epochs - saved_max_epochs
+        if change == 0 or not isinstance(self.scheduler,
+                                         torch.optim.lr_scheduler.CosineAnnealingLR):
+            return
+        self.scheduler.T_max = max(self.scheduler.T_max + change, self.scheduler.last_epoch + 1)
+        self._log(f"optim.max_epochs changed from {saved_max_epochs} to "
+                  f"{self.config.optim.max_epochs}: the cosine schedule now ends at epoch "
+                  f"{self.state.epoch - self.scheduler.last_epoch + self.scheduler.T_max}")
 
     def _should_stop(self) -> str | None:
         optim = self.config.optim

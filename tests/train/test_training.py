@@ -200,6 +200,21 @@ def test_an_existing_run_is_not_overwritten(acac_h5, tmp_path):
         Trainer(load_config(write_config(tmp_path, config)), resume=True, show_progress=False)
 
 
+def test_resume_with_fewer_epochs_anneals_to_the_new_end(acac_h5, tmp_path):
+    config = tiny_config(acac_h5, tmp_path / "run", **{"optim.max_epochs": 20})
+    config["optim"].update(scheduler="cosine", lr=0.01, min_lr=1e-5)
+    config["loss"] = {"stage_two_start": None}
+    first = Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
+    first._should_stop = lambda: "killed" if first.state.epoch >= 2 else None
+    first.run()
+    config["optim"]["max_epochs"] = 4
+    Trainer(load_config(write_config(tmp_path, config)), resume=True, show_progress=False).run()
+    rates = [float(row["lr"]) for row in read_metrics(tmp_path / "run")]
+    assert len(rates) == 4
+    assert rates[1] > rates[2] > rates[3]
+    assert rates[3] < 0.35 * rates[0]  # 3/4 into a 4-epoch cosine; 0.97 if still 20 epochs
+
+
 def test_lazy_loading_with_workers_trains_identically(mixed_h5, tmp_path):
     rows = []
     for name, lazy in (("memory", {}), ("lazy", {"data.in_memory": False,
