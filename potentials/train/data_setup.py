@@ -68,7 +68,7 @@ def file_sha256(paths: list[str]) -> str:
     return digest.hexdigest()
 
 
-def ensure_hdf5(path: str, options: ReadOptions, cache_dir: str) -> str:
+def ensure_hdf5(path: str, options: ReadOptions, cache_dir: str, progress: bool = True) -> str:
     """``path`` itself if it is an HDF5 trajectory, else its conversion, cached by content hash."""
     if input_kind(path) == "potentials":
         return path
@@ -78,7 +78,7 @@ def ensure_hdf5(path: str, options: ReadOptions, cache_dir: str) -> str:
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         # Several processes may convert at once: the write is atomic and the result identical.
-        convert([path], target, options, overwrite=True, progress=True)
+        convert([path], target, options, overwrite=True, progress=progress)
     return os.fspath(target)
 
 
@@ -90,9 +90,11 @@ def split_indices(n_frames: int, valid_fraction: float, seed: int
     return order[n_valid:], order[:n_valid]
 
 
-def load_graphs(dataset: GraphDataset, description: str) -> list[AtomicGraph]:
-    """Build every graph of ``dataset`` once, with a progress bar."""
-    return [dataset[k] for k in tqdm(range(len(dataset)), desc=description, leave=False)]
+def load_graphs(dataset: GraphDataset, description: str, progress: bool = True
+                ) -> list[AtomicGraph]:
+    """Build every graph of ``dataset`` once, with a progress bar unless ``progress`` is off."""
+    return [dataset[k] for k in tqdm(range(len(dataset)), desc=description, leave=False,
+                                     disable=not progress)]
 
 
 def read_isolated_atoms(path: str) -> dict[int, float]:
@@ -135,14 +137,15 @@ def _all(indices: np.ndarray) -> np.ndarray:
 
 def prepare_splits(config: DataConfig, cutoff_angstrom: float, seed: int,
                    dtype: torch.dtype, shard: Callable[[np.ndarray], np.ndarray] = _all,
-                   sum_array: SumArray = _all) -> Splits:
+                   sum_array: SumArray = _all, progress: bool = True) -> Splits:
     """Convert inputs if needed, split them, build graphs and check the result.
 
     ``shard`` picks this process's share of every split's frame indices and ``sum_array``
     adds arrays over processes (distributed training); only this share's frames are read.
+    ``progress`` shows bars while files are converted and graphs built.
     """
     options = ReadOptions(config.energy_key, config.forces_key, config.stress_key)
-    train_files = [ensure_hdf5(p, options, config.cache_dir) for p in config.train_files]
+    train_files = [ensure_hdf5(p, options, config.cache_dir, progress) for p in config.train_files]
     pool = GraphDataset(train_files, cutoff_angstrom, dtype)
     fraction = 0.0 if config.valid_files else config.valid_fraction
     train_index, valid_index = split_indices(len(pool), fraction, seed)
@@ -153,15 +156,17 @@ def prepare_splits(config: DataConfig, cutoff_angstrom: float, seed: int,
         if indices is None:
             indices = np.arange(len(GraphDataset(files, cutoff_angstrom, dtype)))
         dataset = GraphDataset(files, cutoff_angstrom, dtype, shard(indices))
-        return load_graphs(dataset, name) if config.in_memory else dataset
+        return load_graphs(dataset, name, progress) if config.in_memory else dataset
 
     train = graphs(train_files, train_index, "train")
     if valid_index is None:
-        valid_files = [ensure_hdf5(p, options, config.cache_dir) for p in config.valid_files]
+        valid_files = [ensure_hdf5(p, options, config.cache_dir, progress)
+                       for p in config.valid_files]
         valid = graphs(valid_files, None, "valid")
     else:
         valid = graphs(train_files, valid_index, "valid")
-    test = {Path(p).stem: graphs([ensure_hdf5(p, options, config.cache_dir)], None, "test")
+    test = {Path(p).stem: graphs([ensure_hdf5(p, options, config.cache_dir, progress)], None,
+                                 "test")
             for p in config.test_files}
     splits = Splits(train, valid, test, file_sha256(list(config.train_files)),
                     SplitSummary.of(train, sum_array))

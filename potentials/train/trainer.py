@@ -112,7 +112,7 @@ class Trainer:
                              f"divisible by the {self.context.world_size} processes")
         splits = prepare_splits(self.config.data, self.config.model.cutoff_angstrom,
                                 self.config.seed, self.dtype, self.context.shard,
-                                self.context.sum_array)
+                                self.context.sum_array, self.show_progress)
         self.n_train_global = splits.train_summary.n_frames
         self.any_stress = splits.train_summary.n_stress > 0
         return splits
