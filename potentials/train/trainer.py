@@ -269,11 +269,21 @@ class Trainer:
         save_model(self.evaluation_model(), path, self.splits.train_sha256, metadata)
 
     def _finish(self) -> Path:
-        """Evaluate the best model on every split, write plots and the summary."""
+        """Evaluate the best model on every split in float64, write plots and the summary.
+
+        Models are used in float64 whatever precision they were trained in, so a float32 run
+        rebuilds its splits in float64 for this final evaluation: the numbers in summary.json
+        are those of the model as it is used.
+        """
         best = self.output_dir / "best.model"
         if self.context.is_main and not best.exists():
             self._export(best)
         self.context.barrier()
+        if self.dtype != torch.float64:
+            self._log("final evaluation in float64, the precision the model is used in")
+            self.dtype = torch.float64
+            self.splits = self._prepare_data()
+            self.evaluation_model().to(torch.float64)
         model = load_model(best, dtype=self.dtype, device=self.device)
         if self.ema is not None:
             self.ema.module.load_state_dict(model.state_dict())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import signal
@@ -16,7 +17,7 @@ import pytest
 import torch
 import yaml
 
-from potentials.model import load_model
+from potentials.model import load_model, predict
 from potentials.train.config import ConfigError, load_config
 from potentials.train.trainer import Trainer
 from tests.train.conftest import tiny_config
@@ -214,6 +215,21 @@ def test_resume_with_fewer_epochs_anneals_to_the_new_end(acac_h5, tmp_path):
     assert len(rates) == 4
     assert rates[1] > rates[2] > rates[3]
     assert rates[3] < 0.35 * rates[0]  # 3/4 into a 4-epoch cosine; 0.97 if still 20 epochs
+
+
+def test_float32_run_is_evaluated_in_float64_at_the_end(acac_h5, tmp_path):
+    config = tiny_config(acac_h5, tmp_path / "run", **{"dtype": "float32", "optim.max_epochs": 2})
+    trainer = Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
+    trainer.run()
+    model = load_model(tmp_path / "run" / "best.model", dtype=torch.float64)
+    errors = []
+    for graph in trainer.splits.valid:
+        assert graph.pos.dtype == torch.float64
+        predicted = predict(model, graph)
+        errors.append(float(predicted["energy"].detach() - graph.energy))
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["valid"]["energy_mae_mev"] == pytest.approx(
+        1000 * np.mean(np.abs(errors)), rel=1e-9)
 
 
 def test_lazy_loading_with_workers_trains_identically(mixed_h5, tmp_path):
