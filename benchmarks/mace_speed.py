@@ -43,12 +43,19 @@ WARMUP_STEPS = 5
 
 
 def keep_freed_memory() -> None:
-    """glibc: serve large blocks from the heap (M_MMAP_MAX=0) and never trim it."""
-    import ctypes
+    """``potentials.memory.keep_freed_memory``, the setting potentials runs with.
 
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallopt(-4, 0)
-    libc.mallopt(-1, 2**31 - 1)
+    Loaded from its file: importing the ``potentials`` package would load its model code,
+    which MACE's venv (e3nn 0.4.4) cannot import; the module itself needs only ctypes.
+    """
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "potentials_memory", BENCHMARKS.parent / "potentials" / "memory.py")
+    memory = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(memory)
+    if not memory.keep_freed_memory():
+        sys.exit("mode mallopt needs glibc's mallopt")
 
 
 def build_model(atoms: Any) -> tuple[Any, Any]:

@@ -26,11 +26,11 @@ from potentials import EquiCalculator
 sys.path.insert(0, str(Path(__file__).parent))
 from systems import acac_box  # noqa: E402
 
-MACE_STEPS_PER_S_FLOAT64 = {15: 12.64, 120: 2.06}
+MACE_STEPS_PER_S_FLOAT64 = {15: 13.23, 120: 2.27}
 """MACE's ASE calculator (mace-torch 0.3.16, the model of model_speed.py), VelocityVerlet at
-0.5 fs, float64, 2 threads, on this 2-core machine, with freed memory kept in the process as
-ours runs: steps/s measured 2026-11-26 with ``benchmarks/mace_speed.py --run md``. MACE's
-calculator builds its neighbour list every step and also computes the stress."""
+0.5 fs, float64, 2 threads, on this 2-core machine, with the allocator setting ours runs with:
+steps/s measured 2026-11-26 with ``benchmarks/mace_speed.py --run md``. MACE's calculator
+builds its neighbour list every step and also computes the stress."""
 TIMESTEP_FS = 0.5
 
 

@@ -19,11 +19,12 @@ import sys
 import time
 from pathlib import Path
 
-MACE_MS_FLOAT64 = {15: 75.9, 120: 474.1, 960: 4223.9}
+MACE_MS_FLOAT64 = {15: 62.3, 120: 477.5, 960: 3453.2}
 """MACE (mace-torch 0.3.16, 64x0e+64x1o, spherical harmonics to l=3, correlation 3, 2 layers,
-5 Å), float64, torch 2.13 CPU, 2 threads, on this 2-core machine, with freed memory kept in
-the process as ours runs: ms per energy+forces call, measured 2026-11-26 with
-``benchmarks/mace_speed.py`` (its table in docs/benchmarks.md also has MACE's default)."""
+5 Å), float64, torch 2.13 CPU, 2 threads, on this 2-core machine, with the allocator setting
+ours runs with (`potentials.memory.keep_freed_memory`): ms per energy+forces call, measured
+2026-11-26 with ``benchmarks/mace_speed.py`` (its table in docs/benchmarks.md also has
+MACE's default)."""
 
 WARM_UP_CALLS = 3
 """Untimed calls first: at thousands of atoms the first calls of a process spend seconds in
