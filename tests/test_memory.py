@@ -5,6 +5,7 @@ pages (one fault per 2 MiB, not 4 KiB)."""
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -50,7 +51,7 @@ def kept_fraction(setup: str, n_bytes: int) -> float:
 
 KEEP_FREED = "from potentials.memory import keep_freed_memory\nassert keep_freed_memory()"
 
-glibc_only = pytest.mark.skipif(not sys.platform.startswith("linux") or not keep_freed_memory(),
+glibc_only = pytest.mark.skipif(platform.libc_ver()[0] != "glibc",
                                 reason="the setting exists for glibc malloc on Linux only")
 
 

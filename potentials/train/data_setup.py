@@ -135,6 +135,44 @@ def _all(indices: np.ndarray) -> np.ndarray:
     return indices
 
 
+@dataclass
+class SplitDatasets:
+    """The splits as lazy datasets (this process's share): nothing is read but frame counts."""
+
+    train: GraphDataset
+    valid: GraphDataset
+    test: dict[str, GraphDataset]
+
+
+def split_datasets(config: DataConfig, cutoff_angstrom: float, seed: int, dtype: torch.dtype,
+                   shard: Callable[[np.ndarray], np.ndarray] = _all, progress: bool = True
+                   ) -> SplitDatasets:
+    """Convert inputs if needed and split them, seeded, into lazy datasets of ``dtype``.
+
+    ``shard`` picks this process's share of every split's frame indices (distributed
+    training); ``progress`` shows bars while files are converted.
+    """
+    options = ReadOptions(config.energy_key, config.forces_key, config.stress_key)
+
+    def hdf5(paths: Sequence[str]) -> list[str]:
+        return [ensure_hdf5(p, options, config.cache_dir, progress) for p in paths]
+
+    def dataset(files: list[str], indices: np.ndarray | None = None) -> GraphDataset:
+        if indices is None:
+            indices = np.arange(len(GraphDataset(files, cutoff_angstrom, dtype)))
+        return GraphDataset(files, cutoff_angstrom, dtype, shard(indices))
+
+    train_files = hdf5(config.train_files)
+    n_pool = len(GraphDataset(train_files, cutoff_angstrom, dtype))
+    fraction = 0.0 if config.valid_files else config.valid_fraction
+    train_index, valid_index = split_indices(n_pool, fraction, seed)
+    train = dataset(train_files, np.sort(train_index[: config.max_train_frames]))
+    valid = (dataset(hdf5(config.valid_files)) if config.valid_files
+             else dataset(train_files, np.sort(valid_index)))
+    test = {Path(p).stem: dataset(hdf5([p])) for p in config.test_files}
+    return SplitDatasets(train, valid, test)
+
+
 def prepare_splits(config: DataConfig, cutoff_angstrom: float, seed: int,
                    dtype: torch.dtype, shard: Callable[[np.ndarray], np.ndarray] = _all,
                    sum_array: SumArray = _all, progress: bool = True) -> Splits:
@@ -144,31 +182,14 @@ def prepare_splits(config: DataConfig, cutoff_angstrom: float, seed: int,
     adds arrays over processes (distributed training); only this share's frames are read.
     ``progress`` shows bars while files are converted and graphs built.
     """
-    options = ReadOptions(config.energy_key, config.forces_key, config.stress_key)
-    train_files = [ensure_hdf5(p, options, config.cache_dir, progress) for p in config.train_files]
-    pool = GraphDataset(train_files, cutoff_angstrom, dtype)
-    fraction = 0.0 if config.valid_files else config.valid_fraction
-    train_index, valid_index = split_indices(len(pool), fraction, seed)
-    train_index = np.sort(train_index[: config.max_train_frames])
-    valid_index = None if config.valid_files else np.sort(valid_index)
+    datasets = split_datasets(config, cutoff_angstrom, seed, dtype, shard, progress)
 
-    def graphs(files: list[str], indices: np.ndarray | None, name: str) -> Graphs:
-        if indices is None:
-            indices = np.arange(len(GraphDataset(files, cutoff_angstrom, dtype)))
-        dataset = GraphDataset(files, cutoff_angstrom, dtype, shard(indices))
+    def graphs(dataset: GraphDataset, name: str) -> Graphs:
         return load_graphs(dataset, name, progress) if config.in_memory else dataset
 
-    train = graphs(train_files, train_index, "train")
-    if valid_index is None:
-        valid_files = [ensure_hdf5(p, options, config.cache_dir, progress)
-                       for p in config.valid_files]
-        valid = graphs(valid_files, None, "valid")
-    else:
-        valid = graphs(train_files, valid_index, "valid")
-    test = {Path(p).stem: graphs([ensure_hdf5(p, options, config.cache_dir, progress)], None,
-                                 "test")
-            for p in config.test_files}
-    splits = Splits(train, valid, test, file_sha256(list(config.train_files)),
-                    SplitSummary.of(train, sum_array))
+    train = graphs(datasets.train, "train")
+    splits = Splits(train, graphs(datasets.valid, "valid"),
+                    {name: graphs(d, "test") for name, d in datasets.test.items()},
+                    file_sha256(list(config.train_files)), SplitSummary.of(train, sum_array))
     _check_splits(splits, config, sum_array)
     return splits

@@ -38,7 +38,13 @@ from potentials.train.checkpoint import (
     load_checkpoint,
 )
 from potentials.train.config import ConfigError, TrainConfig, config_to_dict
-from potentials.train.data_setup import Graphs, Splits, prepare_splits, read_isolated_atoms
+from potentials.train.data_setup import (
+    Graphs,
+    Splits,
+    prepare_splits,
+    read_isolated_atoms,
+    split_datasets,
+)
 from potentials.train.distributed import DistributedContext
 from potentials.train.loss import LossWeights, loss_terms, weighted_loss
 from potentials.train.metrics import ErrorAccumulator
@@ -272,17 +278,21 @@ class Trainer:
         """Evaluate the best model on every split in float64, write plots and the summary.
 
         Models are used in float64 whatever precision they were trained in, so a float32 run
-        rebuilds its splits in float64 for this final evaluation: the numbers in summary.json
-        are those of the model as it is used.
+        reads its validation and test frames again in float64 for this final evaluation: the
+        numbers in summary.json are those of the model as it is used.
         """
         best = self.output_dir / "best.model"
         if self.context.is_main and not best.exists():
             self._export(best)
         self.context.barrier()
+        splits: dict[str, Graphs] = {"valid": self.splits.valid, **self.splits.test}
         if self.dtype != torch.float64:
             self._log("final evaluation in float64, the precision the model is used in")
             self.dtype = torch.float64
-            self.splits = self._prepare_data()
+            datasets = split_datasets(self.config.data, self.config.model.cutoff_angstrom,
+                                      self.config.seed, self.dtype, self.context.shard,
+                                      self.show_progress)
+            splits = {"valid": datasets.valid, **datasets.test}
             self.evaluation_model().to(torch.float64)
         model = load_model(best, dtype=self.dtype, device=self.device)
         if self.ema is not None:
@@ -291,7 +301,6 @@ class Trainer:
             self.model.load_state_dict(model.state_dict())
         summary = {"epochs": self.state.epoch, "best_epoch": self.state.best_epoch,
                    "wall_time_s": round(self.state.elapsed_seconds, 1)}
-        splits = {"valid": self.splits.valid, **self.splits.test}
         for name, graphs in splits.items():
             _, errors = self.evaluate_graphs(graphs, keep_predictions=True)
             summary[name] = errors.summary()

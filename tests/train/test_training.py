@@ -19,6 +19,7 @@ import yaml
 
 from potentials.model import load_model, predict
 from potentials.train.config import ConfigError, load_config
+from potentials.train.data_setup import split_datasets
 from potentials.train.trainer import Trainer
 from tests.train.conftest import tiny_config
 
@@ -221,9 +222,12 @@ def test_float32_run_is_evaluated_in_float64_at_the_end(acac_h5, tmp_path):
     config = tiny_config(acac_h5, tmp_path / "run", **{"dtype": "float32", "optim.max_epochs": 2})
     trainer = Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
     trainer.run()
+    assert trainer.splits.train[0].pos.dtype == torch.float32  # not read again
     model = load_model(tmp_path / "run" / "best.model", dtype=torch.float64)
+    valid = split_datasets(trainer.config.data, trainer.config.model.cutoff_angstrom,
+                           trainer.config.seed, torch.float64).valid
     errors = []
-    for graph in trainer.splits.valid:
+    for graph in valid:
         assert graph.pos.dtype == torch.float64
         predicted = predict(model, graph)
         errors.append(float(predicted["energy"].detach() - graph.energy))
