@@ -109,7 +109,11 @@ def _run_train(args: argparse.Namespace) -> int:
     from potentials.train.trainer import Trainer
 
     config = load_config(args.config, args.overrides)
-    model_path = Trainer(config, resume=args.resume, show_progress=not args.no_progress).run()
+    trainer = Trainer(config, resume=args.resume, show_progress=not args.no_progress)
+    try:
+        model_path = trainer.run()
+    finally:  # a process group left to the interpreter's exit can abort it (SIGABRT)
+        trainer.context.close()
     print(f"model written to {model_path}")
     return 0
 
