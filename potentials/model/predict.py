@@ -1,4 +1,8 @@
-r"""The one place where forces and stress are derived: autograd of the total energy.
+r"""Where forces and stress are derived: autograd of the total energy.
+
+`potentials.model.compiled` differentiates the same energy with ``torch.func`` for the
+compiled training step and shares :func:`apply_strain` and :func:`virial_and_stress` with
+:func:`predict`, so both follow the conventions below.
 
 For every structure we apply a symmetric strain :math:`\varepsilon` to positions and cell,
 :math:`r \to r (1 + \varepsilon)`, :math:`L \to L (1 + \varepsilon)`, evaluate at
@@ -81,14 +85,9 @@ def predict(
         inputs.append(positions)
     if compute_stress:
         strain = torch.zeros_like(cell, requires_grad=True)  # [n_structures, 3, 3]
-        symmetric = 0.5 * (strain + strain.transpose(1, 2))
-        per_atom = symmetric[graph.structure_index]  # [n_atoms, 3, 3]
-        positions_strained = positions + torch.einsum("ni,nij->nj", positions, per_atom)
-        cell = cell + cell @ symmetric
+        positions, cell = apply_strain(positions, cell, strain, graph)
         inputs.append(strain)
-    else:
-        positions_strained = positions
-    energies = model(graph, edge_vectors(positions_strained, cell, graph))
+    energies = model(graph, edge_vectors(positions, cell, graph))
     energy = sum_per_structure(energies, graph)
     results = {"energies": energies, "energy": energy}
     if not inputs:
@@ -97,11 +96,26 @@ def predict(
     if compute_forces:
         results["forces"] = -gradients[0]
     if compute_stress:
-        d_energy_d_strain = gradients[-1]  # [n_structures, 3, 3]
-        volume = torch.linalg.det(graph.cell).abs()  # [n_structures]
-        safe_volume = torch.where(volume > 0, volume, torch.ones_like(volume))
-        results["virial"] = -d_energy_d_strain
-        results["stress"] = torch.where(
-            (volume > 0).view(-1, 1, 1), d_energy_d_strain / safe_volume.view(-1, 1, 1), 0.0
-        )
+        results.update(virial_and_stress(gradients[-1], graph))
     return results
+
+
+def apply_strain(positions: torch.Tensor, cell: torch.Tensor, strain: torch.Tensor,
+                 graph: AtomicGraph) -> tuple[torch.Tensor, torch.Tensor]:
+    """Positions [n_atoms, 3] and cell [n_structures, 3, 3] deformed by the symmetric part
+    of ``strain`` [n_structures, 3, 3] (dimensionless): ``r (1 + ε)``, ``L (1 + ε)``."""
+    symmetric = 0.5 * (strain + strain.transpose(1, 2))
+    per_atom = symmetric[graph.structure_index]  # [n_atoms, 3, 3]
+    return positions + torch.einsum("ni,nij->nj", positions, per_atom), cell + cell @ symmetric
+
+
+def virial_and_stress(d_energy_d_strain: torch.Tensor, graph: AtomicGraph
+                      ) -> dict[str, torch.Tensor]:
+    """Virial [n_structures, 3, 3] in eV and stress in eV/Å³ from ∂E/∂ε (zero stress where
+    the cell has no volume)."""
+    volume = torch.linalg.det(graph.cell).abs()  # [n_structures]
+    safe_volume = torch.where(volume > 0, volume, torch.ones_like(volume))
+    stress = torch.where(
+        (volume > 0).view(-1, 1, 1), d_energy_d_strain / safe_volume.view(-1, 1, 1), 0.0
+    )
+    return {"virial": -d_energy_d_strain, "stress": stress}

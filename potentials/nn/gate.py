@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from potentials.nn.irreps import degree_of_component
+from potentials.nn.irreps import degree_slice
 
 
 class Gate(nn.Module):
@@ -22,7 +22,6 @@ class Gate(nn.Module):
             self.gate_linear = nn.Linear(num_channels, num_channels * l_max, bias=True)
             nn.init.normal_(self.gate_linear.weight, std=num_channels**-0.5)
             nn.init.zeros_(self.gate_linear.bias)
-            self.register_buffer("gate_of_component", (degree_of_component(l_max) - 1)[1:])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[n, C, (l_max+1)^2] -> same shape."""
@@ -31,5 +30,15 @@ class Gate(nn.Module):
         if self.l_max == 0:
             return activated
         gates = torch.sigmoid(self.gate_linear(scalars)).view(x.shape[0], x.shape[1], self.l_max)
-        gated = x[:, :, 1:] * gates[:, :, self.gate_of_component]  # [n, C, (l_max+1)^2 - 1]
-        return torch.cat([activated, gated], dim=-1)
+        # Each degree's block times its gate, broadcast over its 2l + 1 components. Not a
+        # gather of gates per component: its backward is a scatter-add, which torch 2.13's
+        # CPU compiler fails to generate code for.
+        gated = [x[:, :, degree_slice(l)] * gates[:, :, l - 1 : l]
+                 for l in range(1, self.l_max + 1)]
+        return torch.cat([activated, *gated], dim=-1)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        """Also read model files and checkpoints written before 2026-11-27, which store a
+        constant component-to-gate index (``gate_of_component``) that is no longer kept."""
+        state_dict.pop(prefix + "gate_of_component", None)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

@@ -115,6 +115,8 @@ class SpeciesTensorProduct(nn.Module):
     def forward(self, x: torch.Tensor, y: torch.Tensor, species: torch.Tensor) -> torch.Tensor:
         """[N, C, dim_x], [N, C, dim_y], species [N] -> [N, C, dim_out]."""
         folded = torch.einsum("scp,pik->scik", self.weights, self.blocks)  # [S, C, dx, dy*do]
+        if torch.compiler.is_compiling():
+            return self._contract_per_atom(x, y, folded[species])
         out = x.new_empty((x.shape[0], x.shape[1], self.dim_out))
         for s in range(folded.shape[0]):
             atoms = (species == s).nonzero().squeeze(-1)
@@ -125,3 +127,14 @@ class SpeciesTensorProduct(nn.Module):
             partial = partial.view(-1, x.shape[1], self.dim_y, self.dim_out)
             out[atoms] = (y[atoms].unsqueeze(-1) * partial).sum(-2)
         return out
+
+    def _contract_per_atom(self, x: torch.Tensor, y: torch.Tensor, folded: torch.Tensor
+                           ) -> torch.Tensor:
+        """The same contraction with each atom's folded weights [N, C, dx, dy*do] gathered.
+
+        For `torch.compile`: the per-element loop above selects atoms with data-dependent
+        shapes, which the compiler cannot trace; eager mode keeps the loop, which moves
+        S times less memory than this gather.
+        """
+        partial = (x.unsqueeze(-2) @ folded).view(x.shape[0], x.shape[1], self.dim_y, self.dim_out)
+        return (y.unsqueeze(-1) * partial).sum(-2)

@@ -90,6 +90,8 @@ class TrainConfig:
     seed: int = 0
     dtype: str = "float64"
     device: str = "auto"
+    compile: bool = False
+    """Compile the training step with `torch.compile` (see `potentials.model.compiled`)."""
     init_from: str | None = None
     log_every: int = 1
 

@@ -30,6 +30,7 @@ from potentials.model import (
     predict,
     save_model,
 )
+from potentials.model.compiled import CompiledPredictor
 from potentials.model.io import read_model_file
 from potentials.train.checkpoint import (
     CHECKPOINT_NAME,
@@ -100,6 +101,7 @@ class Trainer:
             config.model = ModelConfig.from_dict(read_model_file(config.init_from)["config"])
         self.splits = self._prepare_data()
         self.model = self._build_model().to(self.device)
+        self.compiled = CompiledPredictor(self.model) if config.compile else None
         self.optimizer = build_optimizer(self.model, config.optim)
         self.scheduler = build_scheduler(self.optimizer, config.optim, config.optim.max_epochs)
         self.ema = build_ema(self.model, config.optim.ema_decay)
@@ -163,8 +165,11 @@ class Trainer:
         loss_value = torch.zeros((), dtype=self.dtype)
         if graph is not None:
             graph = graph.to(self.device)
-            predicted = predict(self.model, graph, compute_forces=bool(weights.forces),
-                                compute_stress=self.compute_stress, training=True)
+            if self.compiled is not None:
+                predicted = self.compiled(graph, compute_stress=self.compute_stress)
+            else:
+                predicted = predict(self.model, graph, compute_forces=bool(weights.forces),
+                                    compute_stress=self.compute_stress, training=True)
             loss = weighted_loss(predicted, graph, weights, self.config.loss.huber_delta,
                                  self.context.sum)
             loss.backward()
@@ -242,7 +247,8 @@ class Trainer:
         n_parameters = sum(p.numel() for p in self.model.parameters())
         return (f"training on {self.n_train_global} frames, validating on "
                 f"{len(self.splits.valid) * self.context.world_size} (approx.), "
-                f"{n_parameters} parameters, {self.config.dtype} on {self.device}, "
+                f"{n_parameters} parameters, {self.config.dtype} on {self.device}"
+                f"{' (compiled: the first batch takes minutes)' if self.compiled else ''}, "
                 f"{self.context.world_size} process(es); statistics {self.model.statistics}")
 
     def _record_epoch(self, lr: float, results: dict[str, float]) -> None:
