@@ -1,6 +1,6 @@
 """The compiled training predictor gives the numbers and weight gradients of eager `predict`.
 
-Compiling takes minutes on a CPU (about 2.5 on one core without a warm compiler cache), so
+Compiling takes minutes on a CPU (197 s on 2 cores without a warm compiler cache), so
 one batch of two periodic structures in different triclinic cells covers energies, forces,
 stress and the weight gradients of a loss on all three.
 """
