@@ -40,8 +40,9 @@ class CompiledPredictor:
     training: derivatives keep their graph so a loss on them can be backpropagated.
 
     The first call compiles (minutes on a CPU); later batches of other sizes reuse the
-    compiled code (shapes are dynamic). Compilation errors are raised, never replaced by
-    eager execution.
+    compiled code (shapes are dynamic), though a new number of structures per batch can
+    compile another variant. Compilation errors, and a ninth variant, are raised, never
+    replaced by eager execution.
     """
 
     def __init__(self, model: EquivariantPotential):
@@ -71,8 +72,11 @@ class CompiledPredictor:
         tensors = GraphTensors(graph.pos, graph.atomic_numbers, graph.edge_index,
                                graph.cell_shifts, structure_index,
                                structure_index[graph.edge_index[0]])
-        energies, d_energy_d_positions, d_energy_d_strain = self._compiled(
-            tensors, graph.cell, torch.zeros_like(graph.cell))
+        # After `recompile_limit` (8) variants the compiler would silently run the rest
+        # eagerly; raise instead, so a slow run is never mistaken for a compiled one.
+        with torch._dynamo.config.patch(fail_on_recompile_limit_hit=True):
+            energies, d_energy_d_positions, d_energy_d_strain = self._compiled(
+                tensors, graph.cell, torch.zeros_like(graph.cell))
         results = {"energies": energies, "energy": sum_per_structure(energies, graph),
                    "forces": -d_energy_d_positions}
         if compute_stress:

@@ -46,3 +46,13 @@ def test_unknown_element_is_named_before_compiling():
     atoms.numbers[0] = 79
     with pytest.raises(ValueError, match=r"\['Au'\]"):
         predictor(from_atoms(atoms, 3.5), compute_stress=False)
+
+
+def test_running_out_of_compiled_variants_raises_instead_of_running_eagerly():
+    """With the limit lowered to one variant, a batch that needs a second one must raise."""
+    model = make_model("vector-hidden")
+    predictor = CompiledPredictor(model)
+    predictor(batch([1, 2], 8), compute_stress=True)  # the variant compiled above, cached
+    limit_hit = torch._dynamo.exc.FailOnRecompileLimitHit
+    with torch._dynamo.config.patch(recompile_limit=1), pytest.raises(limit_hit):
+        predictor(batch([3], 8), compute_stress=True)  # one structure: a new variant
