@@ -69,10 +69,9 @@ class CompiledPredictor:
 
     def __call__(self, graph: AtomicGraph, compute_stress: bool) -> dict[str, torch.Tensor]:
         check_species(self.model, graph)
-        structure_index = graph.structure_index
         tensors = GraphTensors(graph.pos, graph.atomic_numbers, graph.edge_index,
-                               graph.cell_shifts, structure_index,
-                               structure_index[graph.edge_index[0]])
+                               graph.cell_shifts, graph.structure_index,
+                               graph.edge_structure_index)
         # After `recompile_limit` (8) variants the compiler would silently run the rest
         # eagerly; raise instead, so a slow run is never mistaken for a compiled one.
         with torch._dynamo.config.patch(fail_on_recompile_limit_hit=True):
