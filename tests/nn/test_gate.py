@@ -17,7 +17,7 @@ def test_equivariant(o3_matrix: torch.Tensor, l_max: int) -> None:
 
 
 def test_reads_files_that_store_the_former_gate_index() -> None:
-    """Model files written before 2026-11-27 (the shipped ones) hold a constant index buffer."""
+    """Model files written before 2026-11-27 (the shipped cuau one) hold a constant index buffer."""
     gate = Gate(4, 2).to(DTYPE)
     state = gate.state_dict()
     state["gate_of_component"] = torch.tensor([0, 0, 0, 1, 1, 1, 1, 1])
