@@ -23,7 +23,9 @@ from potentials.graph import batch_graphs, from_atoms
 from potentials.memory import keep_freed_memory
 from potentials.model import EquivariantPotential, ModelConfig, predict
 from potentials.model.compiled import CompiledPredictor
+from potentials.train.config import OptimConfig
 from potentials.train.loss import LossWeights, weighted_loss
+from potentials.train.schedule import build_optimizer
 
 DEFAULT_DATA = "../shared/data/acac/train_300K.xyz"
 
@@ -35,7 +37,7 @@ def throughput(frames: list, batch_size: int, dtype: torch.dtype, config: ModelC
               for a in frames]
     torch.manual_seed(0)
     model = EquivariantPotential(config, compute_statistics(graphs)).to(dtype)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, amsgrad=True)
+    optimizer = build_optimizer(model, OptimConfig(optimizer="adam", lr=1e-3))
     weights = LossWeights(1.0, 100.0, 0.0)
     compiled = CompiledPredictor(model) if compile_step else None
     warm_up_start = time.perf_counter()
