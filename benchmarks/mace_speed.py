@@ -1,7 +1,8 @@
 """MACE here: median energy+forces call time and MD steps/s, for model_speed.py and md_speed.py.
 
 Builds an untrained ``ScaleShiftMACE`` (timing does not depend on weight values): hidden
-irreps 64x0e+64x1o, spherical harmonics to l=3, correlation 3, 2 interactions, r_max 5 Å,
+irreps 64x0e+64x1o, spherical harmonics to l=3, correlation 3, 2 interactions, r_max 5 Å
+(``--r-max``),
 8 Bessel functions, polynomial cutoff p=5, radial MLP [64, 64, 64], elements H, C, O,
 avg_num_neighbors = the structure's real mean neighbour count; float64, CPU, 2 threads.
 It is called directly (``training=False, compute_force=True``) on a batch built once with
@@ -24,7 +25,8 @@ MACE pins e3nn==0.4.4 and potentials needs e3nn>=0.5.1, so MACE lives in its own
     /work/mace-venv/bin/pip install mace-torch==0.3.16 ase
 
 Usage: ``/work/mace-venv/bin/python benchmarks/mace_speed.py [--run calls|md|both]
-[--sizes 1 8 64] [--budget 60] [--md-sizes 1 8] [--md-steps 100 20]``
+[--sizes 1 8 64] [--budget 60] [--md-sizes 1 8] [--md-steps 100 20] [--r-max 5.0]
+[--modes default mallopt]``
 """
 
 from __future__ import annotations
@@ -58,9 +60,10 @@ def keep_freed_memory() -> None:
         sys.exit("mode mallopt needs glibc's mallopt")
 
 
-def build_model(atoms: Any) -> tuple[Any, Any]:
+def build_model(atoms: Any, r_max_angstrom: float) -> tuple[Any, Any]:
     """The untrained float64 ``ScaleShiftMACE`` of the module docstring for ``atoms`` (an
-    ``ase.Atoms``) and the structure's mace graph; sets torch to float64 and 2 threads."""
+    ``ase.Atoms``) with cutoff ``r_max_angstrom`` and the structure's mace graph; sets torch
+    to float64 and 2 threads."""
     import mace  # noqa: F401  first: lets e3nn 0.4.4 torch.load its constants under torch >= 2.6
     import numpy as np
     import torch
@@ -71,10 +74,10 @@ def build_model(atoms: Any) -> tuple[Any, Any]:
     torch.set_num_threads(2)
     z_table = tools.AtomicNumberTable([1, 6, 8])
     graph = data.AtomicData.from_config(data.config_from_atoms(atoms), z_table=z_table,
-                                        cutoff=5.0)
+                                        cutoff=r_max_angstrom)
     torch.manual_seed(0)
     model = modules.ScaleShiftMACE(
-        r_max=5.0, num_bessel=8, num_polynomial_cutoff=5, max_ell=3,
+        r_max=r_max_angstrom, num_bessel=8, num_polynomial_cutoff=5, max_ell=3,
         interaction_cls=modules.RealAgnosticResidualInteractionBlock,
         interaction_cls_first=modules.RealAgnosticResidualInteractionBlock,
         num_interactions=2, num_elements=3, hidden_irreps=o3.Irreps("64x0e+64x1o"),
@@ -94,7 +97,8 @@ def load_acac_box(n_molecules: int) -> Any:
     return acac_box(n_molecules)
 
 
-def measure(n_molecules: int, mode: str, budget_s: float) -> dict[str, Any]:
+def measure(n_molecules: int, mode: str, budget_s: float, r_max_angstrom: float
+            ) -> dict[str, Any]:
     """Time energy+forces of MACE on ``acac_box(n_molecules)``; returns a result row."""
     if mode == "mallopt":
         keep_freed_memory()
@@ -105,7 +109,7 @@ def measure(n_molecules: int, mode: str, budget_s: float) -> dict[str, Any]:
     from mace.tools.torch_geometric import DataLoader
 
     atoms = load_acac_box(n_molecules)
-    model, graph = build_model(atoms)
+    model, graph = build_model(atoms, r_max_angstrom)
     n_edges = int(graph.edge_index.shape[1])
     batch = next(iter(DataLoader([graph], batch_size=1))).to_dict()
 
@@ -124,7 +128,8 @@ def measure(n_molecules: int, mode: str, budget_s: float) -> dict[str, Any]:
             "ms": 1000 * statistics.median(times), "repeats": len(times)}
 
 
-def measure_md(n_molecules: int, mode: str, steps: int) -> dict[str, Any]:
+def measure_md(n_molecules: int, mode: str, steps: int, r_max_angstrom: float
+               ) -> dict[str, Any]:
     """Steps/s of VelocityVerlet MD with MACE's ASE calculator on ``acac_box(n_molecules)``,
     set up as md_speed.py does; returns a result row."""
     if mode == "mallopt":
@@ -141,7 +146,7 @@ def measure_md(n_molecules: int, mode: str, steps: int) -> dict[str, Any]:
     from mace.calculators import MACECalculator
 
     atoms = load_acac_box(n_molecules)
-    model, _ = build_model(atoms)
+    model, _ = build_model(atoms, r_max_angstrom)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "acac.model"
         torch.save(model, path)
@@ -181,22 +186,27 @@ def main() -> None:
                         help="numbers of molecules for MD")
     parser.add_argument("--md-steps", type=int, nargs="+", default=[100, 20],
                         help="timed MD steps, one per --md-sizes entry (or one for all)")
+    parser.add_argument("--r-max", type=float, default=5.0, help="MACE's cutoff in Å")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
+                        help="allocator modes to run")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "N_MOLECULES", "MODE"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, n_molecules, mode = args.child[0], int(args.child[1]), args.child[2]
-        row = (measure(n_molecules, mode, args.budget) if kind == "calls"
-               else measure_md(n_molecules, mode, args.md_steps[0]))
+        row = (measure(n_molecules, mode, args.budget, args.r_max) if kind == "calls"
+               else measure_md(n_molecules, mode, args.md_steps[0], args.r_max))
         print(json.dumps(row))
         return
     if len(args.md_steps) not in (1, len(args.md_sizes)):
         parser.error("--md-steps needs one value or one per --md-sizes entry")
     md_steps = args.md_steps * len(args.md_sizes) if len(args.md_steps) == 1 else args.md_steps
     if args.run in ("calls", "both"):
-        rows = run_children([["--budget", str(args.budget), "--child", "calls", str(n), mode]
-                             for n in args.sizes for mode in MODES])
-        print(f"MACE (mace-torch {rows[0]['version']}), float64, CPU, 2 threads\n")
+        rows = run_children([["--budget", str(args.budget), "--r-max", str(args.r_max),
+                              "--child", "calls", str(n), mode]
+                             for n in args.sizes for mode in args.modes])
+        print(f"MACE (mace-torch {rows[0]['version']}), r_max {args.r_max} Å, float64, CPU, "
+              "2 threads\n")
         print("| atoms | edges | mode | ms/call | repeats |")
         print("| ---: | ---: | --- | ---: | ---: |")
         for row in rows:
@@ -204,12 +214,13 @@ def main() -> None:
                   f"{row['repeats']} |")
     if args.run in ("md", "both"):
         pairs = zip(args.md_sizes, md_steps, strict=True)
-        rows = run_children([["--md-steps", str(steps), "--child", "md", str(n), mode]
-                             for n, steps in pairs for mode in MODES])
+        rows = run_children([["--md-steps", str(steps), "--r-max", str(args.r_max),
+                              "--child", "md", str(n), mode]
+                             for n, steps in pairs for mode in args.modes])
         if args.run == "both":
             print()
-        print(f"MACE MD (mace-torch {rows[0]['version']}, MACECalculator), VelocityVerlet "
-              f"{TIMESTEP_FS} fs, float64, CPU, 2 threads\n")
+        print(f"MACE MD (mace-torch {rows[0]['version']}, MACECalculator), r_max "
+              f"{args.r_max} Å, VelocityVerlet {TIMESTEP_FS} fs, float64, CPU, 2 threads\n")
         print("| atoms | mode | steps | steps/s |")
         print("| ---: | --- | ---: | ---: |")
         for row in rows:

@@ -24,13 +24,9 @@ import potentials.calculator as calculator_module
 from potentials import EquiCalculator
 
 sys.path.insert(0, str(Path(__file__).parent))
+from mace_measured import MACE_MD_STEPS_PER_S_FLOAT64, mace_value  # noqa: E402
 from systems import acac_box  # noqa: E402
 
-MACE_STEPS_PER_S_FLOAT64 = {15: 13.23, 120: 2.27}
-"""MACE's ASE calculator (mace-torch 0.3.16, the model of model_speed.py), VelocityVerlet at
-0.5 fs, float64, 2 threads, on this 2-core machine, with the allocator setting ours runs with:
-steps/s measured 2026-11-26 with ``benchmarks/mace_speed.py --run md``. MACE's calculator
-builds its neighbour list every step and also computes the stress."""
 TIMESTEP_FS = 0.5
 
 
@@ -49,8 +45,9 @@ class ModelTimer:
 
 
 def run(model: str, n_molecules: int, dtype: str, steps: int, skin_angstrom: float
-        ) -> tuple[int, float, float, int]:
-    """(atoms, steps/s, fraction of time outside the model, neighbour-list builds)."""
+        ) -> tuple[int, float, float, int, float]:
+    """(atoms, steps/s, fraction of time outside the model, neighbour-list builds, the
+    model's cutoff in Å)."""
     atoms = acac_box(n_molecules)
     atoms.calc = EquiCalculator(model=model, dtype=dtype, skin_angstrom=skin_angstrom)
     thermalize_momenta(atoms, temperature_K=300, rng=np.random.default_rng(0))
@@ -64,7 +61,8 @@ def run(model: str, n_molecules: int, dtype: str, steps: int, skin_angstrom: flo
         wall = time.perf_counter() - start
     finally:
         calculator_module.predict = timer.original
-    return len(atoms), steps / wall, 1 - timer.seconds / wall, atoms.calc.neighbour_list_builds
+    return (len(atoms), steps / wall, 1 - timer.seconds / wall,
+            atoms.calc.neighbour_list_builds, atoms.calc.cutoff_angstrom)
 
 
 def main() -> None:
@@ -80,11 +78,12 @@ def main() -> None:
     for n in args.sizes:
         for dtype in args.dtypes:
             steps = max(20, args.steps // n)
-            n_atoms, rate, overhead, builds = run(args.model, n, dtype, steps, 0.5)
-            _, rate_no_skin, _, _ = run(args.model, n, dtype, steps, 0.0)
+            n_atoms, rate, overhead, builds, cutoff = run(args.model, n, dtype, steps, 0.5)
+            _, rate_no_skin, _, _, _ = run(args.model, n, dtype, steps, 0.0)
             saved_ms = 1000 * (1 / rate_no_skin - 1 / rate)
             ns_per_day = rate * TIMESTEP_FS * 86400 / 1e6
-            mace = MACE_STEPS_PER_S_FLOAT64.get(n_atoms) if dtype == "float64" else None
+            mace = (mace_value(MACE_MD_STEPS_PER_S_FLOAT64, cutoff, n_atoms)
+                    if dtype == "float64" else None)
             ratio = f"{rate / mace:.1f}x" if mace else "-"
             print(f"| {n_atoms} | {dtype} | {rate:.1f} | {ns_per_day:.3f} | "
                   f"{100 * overhead:.0f} % | {builds}/{steps + 5} | {rate_no_skin:.1f} | "

@@ -3,7 +3,7 @@
 One acetylacetone molecule (15 atoms) and periodic boxes of them at 0.85 g/cm³ (120, 960,
 7,680 atoms). Each (size, dtype) runs in a fresh subprocess so that its peak resident
 memory is its own. Prints ms per call, µs per atom, peak RSS, and the speed-up over MACE
-measured on this machine.
+at the model's cutoff, measured on this machine (mace_measured.py).
 
 Usage: ``python benchmarks/model_speed.py [--model acac] [--sizes 1 8 64 512]``
 """
@@ -19,12 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-MACE_MS_FLOAT64 = {15: 62.3, 120: 477.5, 960: 3453.2}
-"""MACE (mace-torch 0.3.16, 64x0e+64x1o, spherical harmonics to l=3, correlation 3, 2 layers,
-5 Å), float64, torch 2.13 CPU, 2 threads, on this 2-core machine, with the allocator setting
-ours runs with (`potentials.memory.keep_freed_memory`): ms per energy+forces call, measured
-2026-11-26 with ``benchmarks/mace_speed.py`` (its table in docs/benchmarks.md also has
-MACE's default)."""
+from mace_measured import MACE_MS_PER_CALL_FLOAT64, mace_value
 
 WARM_UP_CALLS = 3
 """Untimed calls first: at thousands of atoms the first calls of a process spend seconds in
@@ -59,6 +54,7 @@ def measure(model_name: str, n_molecules: int, dtype: str, budget_s: float) -> d
         times.append(time.perf_counter() - tick)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"atoms": len(atoms), "edges": int(graph.edge_index.shape[1]), "dtype": dtype,
+            "cutoff_angstrom": model.cutoff_angstrom,
             "ms": 1000 * statistics.median(times), "repeats": len(times), "peak_mb": peak_mb}
 
 
@@ -86,7 +82,8 @@ def main() -> None:
                  str(args.budget_s), "--worker", str(n), dtype],
                 capture_output=True, text=True, check=True).stdout
             row = json.loads(output.strip().splitlines()[-1])
-            mace = MACE_MS_FLOAT64.get(row["atoms"]) if dtype == "float64" else None
+            mace = (mace_value(MACE_MS_PER_CALL_FLOAT64, row["cutoff_angstrom"], row["atoms"])
+                    if dtype == "float64" else None)
             ratio = f"{mace / row['ms']:.1f}x" if mace else "-"
             print(f"| {row['atoms']} | {row['edges']} | {dtype} | {row['ms']:.1f} | "
                   f"{1000 * row['ms'] / row['atoms']:.0f} | {row['peak_mb']:.0f} | "
