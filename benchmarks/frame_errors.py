@@ -1,0 +1,70 @@
+"""Per-frame force errors of models on one data file: where in the distribution they differ.
+
+An overall force RMSE can rise because most frames got worse or because a few got much worse.
+For each model this prints the distribution of the per-frame force RMSE (median, 90th and
+99th percentile, largest, overall), the share of its squared error in its worst frames, and,
+for two models, on how many frames the first is worse than the second.
+
+Usage: ``python benchmarks/frame_errors.py DATA.xyz --models acac other.model [--worst 10]``
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+from ase.io import read
+
+from potentials import EquiCalculator
+
+MEV_PER_EV = 1000.0
+
+
+def frame_force_rmse_ev_per_angstrom(model: str, frames: list) -> np.ndarray:
+    """Force RMSE of ``model`` (float64) on each frame, eV/Å, against the frame's stored
+    forces."""
+    calculator = EquiCalculator(model=model, dtype="float64")
+    errors = []
+    for frame in frames:
+        reference = frame.get_forces()
+        atoms = frame.copy()
+        atoms.calc = calculator
+        errors.append(np.sqrt(np.mean((atoms.get_forces() - reference) ** 2)))
+    return np.array(errors)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", help="extended XYZ file with reference forces (eV/Å)")
+    parser.add_argument("--models", nargs="+", required=True,
+                        help="shipped model names or model files")
+    parser.add_argument("--worst", type=int, default=10,
+                        help="how many worst frames to report for each model")
+    args = parser.parse_args()
+    frames = read(args.data, ":")
+    errors = {model: frame_force_rmse_ev_per_angstrom(model, frames) for model in args.models}
+    print(f"{args.data}: {len(frames)} frames; per-frame force RMSE [meV/Å]\n")
+    print(f"| model | median | 90 % | 99 % | largest | overall RMSE | share of squared "
+          f"error in worst {args.worst} frames |")
+    print("|---|---|---|---|---|---|---|")
+    for model, error in errors.items():
+        values = MEV_PER_EV * np.array([np.median(error), np.quantile(error, 0.9),
+                                        np.quantile(error, 0.99), error.max(),
+                                        np.sqrt(np.mean(error ** 2))])
+        worst = np.sort(error ** 2)[-args.worst:].sum() / (error ** 2).sum()
+        print(f"| {model} | " + " | ".join(f"{v:.1f}" for v in values) + f" | {worst:.2f} |")
+    for model, error in errors.items():
+        worst = np.argsort(-error)[:args.worst]
+        print(f"\n{model}, worst frames (index: meV/Å" + ", then each other model" * (
+            len(errors) > 1) + "): " + ", ".join(
+            f"{i}: " + " / ".join(f"{MEV_PER_EV * e[i]:.1f}" for e in
+                                  [error, *(o for m, o in errors.items() if m != model)])
+            for i in worst))
+    if len(args.models) == 2:
+        first, second = (errors[m] for m in args.models)
+        print(f"\n{args.models[0]} is worse than {args.models[1]} on "
+              f"{int((first > second).sum())} of {len(frames)} frames")
+
+
+if __name__ == "__main__":
+    main()
