@@ -22,15 +22,10 @@ MEV_PER_EV = 1000.0
 
 def frame_force_rmse_ev_per_angstrom(model: str, frames: list) -> np.ndarray:
     """Force RMSE of ``model`` (float64) on each frame, eV/Å, against the frame's stored
-    forces."""
-    calculator = EquiCalculator(model=model, dtype="float64")
-    errors = []
-    for frame in frames:
-        reference = frame.get_forces()
-        atoms = frame.copy()
-        atoms.calc = calculator
-        errors.append(np.sqrt(np.mean((atoms.get_forces() - reference) ** 2)))
-    return np.array(errors)
+    forces; the frames are evaluated in batches (``EquiCalculator.evaluate``)."""
+    predictions = EquiCalculator(model=model, dtype="float64").evaluate(frames)
+    return np.array([np.sqrt(np.mean((predicted["forces"] - frame.get_forces()) ** 2))
+                     for predicted, frame in zip(predictions, frames, strict=True)])
 
 
 def main() -> None:
@@ -54,12 +49,13 @@ def main() -> None:
         worst = np.sort(error ** 2)[-args.worst:].sum() / (error ** 2).sum()
         print(f"| {model} | " + " | ".join(f"{v:.1f}" for v in values) + f" | {worst:.2f} |")
     for model, error in errors.items():
-        worst = np.argsort(-error)[:args.worst]
-        print(f"\n{model}, worst frames (index: meV/Å" + ", then each other model" * (
-            len(errors) > 1) + "): " + ", ".join(
-            f"{i}: " + " / ".join(f"{MEV_PER_EV * e[i]:.1f}" for e in
-                                  [error, *(o for m, o in errors.items() if m != model)])
-            for i in worst))
+        others = [other for name, other in errors.items() if name != model]
+        listed = []
+        for i in np.argsort(-error)[:args.worst]:
+            values = " / ".join(f"{MEV_PER_EV * e[i]:.1f}" for e in [error, *others])
+            listed.append(f"{i}: {values}")
+        print(f"\n{model}, worst frames (index: meV/Å, then the other models in the order "
+              f"given): {', '.join(listed)}")
     if len(args.models) == 2:
         first, second = (errors[m] for m in args.models)
         print(f"\n{args.models[0]} is worse than {args.models[1]} on "
