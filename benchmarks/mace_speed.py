@@ -2,9 +2,8 @@
 
 Builds an untrained ``ScaleShiftMACE`` (timing does not depend on weight values): hidden
 irreps 64x0e+64x1o, spherical harmonics to l=3, correlation 3, 2 interactions, r_max 5 Å
-(``--r-max``),
-8 Bessel functions, polynomial cutoff p=5, radial MLP [64, 64, 64], elements H, C, O,
-avg_num_neighbors = the structure's real mean neighbour count; float64, CPU, 2 threads.
+(``--r-max``), 8 Bessel functions, polynomial cutoff p=5, radial MLP [64, 64, 64], elements
+H, C, O, avg_num_neighbors = the structure's real mean neighbour count; float64, CPU, 2 threads.
 It is called directly (``training=False, compute_force=True``) on a batch built once with
 mace's data tools, so the neighbour list is outside the timing, as in model_speed.py.
 Systems: ``acac_box(n)`` from systems.py (15, 120, 960 atoms). Each (size, mode) runs in a
