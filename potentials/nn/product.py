@@ -16,7 +16,7 @@ class ManyBodyProduct(nn.Module):
     a channel-wise Clebsch-Gordan product whose weights depend on the centre's element z,
     channel and coupling path. Each A is a sum over neighbours, so :math:`P^{(\nu)}` holds
     (ν + 1)-body correlations around the centre atom: with ν = 3 one layer sees 4-body angles
-    and dihedral-like terms, which is why two layers suffice (Batatia et al., MACE, 2022).
+    and dihedral-like terms, which is why MACE needs only two layers (Batatia et al., 2022).
     Intermediate products keep degrees ``l <= l_max_intermediate``; the output ``l <= l_max_out``.
     """
 
