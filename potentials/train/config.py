@@ -53,6 +53,7 @@ class LossConfig:
     stage_two_forces_weight: float = 100.0
     stage_two_stress_weight: float = 1.0
     stage_two_lr: float | None = None
+    stage_two_reset_optimizer: bool = False
 
 
 @dataclass

@@ -365,6 +365,8 @@ class Trainer:
         if not (by_epoch or by_time):
             return
         self.state.stage = 2
+        if self.config.loss.stage_two_reset_optimizer:
+            self.optimizer.state.clear()
         if self.config.loss.stage_two_lr is not None:
             for group in self.optimizer.param_groups:
                 group["lr"] = self.config.loss.stage_two_lr

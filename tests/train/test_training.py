@@ -246,3 +246,17 @@ def test_lazy_loading_with_workers_trains_identically(mixed_h5, tmp_path):
     for in_memory, lazy in zip(*rows, strict=True):
         for key in ("train_loss", "valid_loss"):
             assert float(lazy[key]) == pytest.approx(float(in_memory[key]), rel=1e-12)
+
+
+@pytest.mark.parametrize("reset", [False, True])
+def test_stage_two_can_restart_the_optimiser_moments(acac_h5, tmp_path, reset):
+    """With the reset, Adam's step count (and so its moments) covers stage two only."""
+    output = tmp_path / f"run_{reset}"
+    config = load_config(write_config(tmp_path, tiny_config(acac_h5, output)),
+                         ["optim.max_epochs=4", "loss.stage_two_start=0.5",
+                          f"loss.stage_two_reset_optimizer={str(reset).lower()}"])
+    trainer = Trainer(config, show_progress=False)
+    trainer.run()
+    batches_per_epoch = math.ceil(len(trainer.splits.train) / config.optim.batch_size)
+    steps = {int(state["step"]) for state in trainer.optimizer.state.values()}
+    assert steps == {(2 if reset else 4) * batches_per_epoch}
