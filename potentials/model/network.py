@@ -20,6 +20,21 @@ FLOAT64_BUFFERS = ("e0s_ev", "shift_ev")
 """Buffers kept in float64 whatever the model's dtype: per-atom energies are returned in
 float64 so that totals of ~10^4 eV keep sub-meV resolution."""
 
+ONE_ELEMENT_BUFFERS = ("scale_ev", "shift_ev")
+"""Scalars stored with shape [1], not as 0-d tensors: `torch.compile` reads a 0-d float64
+buffer as a Python float, traces it as a symbolic value and must then restart its analysis,
+which cost a minute of the 4-layer acac model's first compile. Model files written before
+hold them 0-d; `_scalars_to_one_element` reshapes them on loading."""
+
+
+def _scalars_to_one_element(module: nn.Module, state_dict: dict, prefix: str,
+                            *args: object) -> None:
+    """Load-state-dict pre-hook: 0-d ``scale_ev`` / ``shift_ev`` of older files -> shape [1]."""
+    for name in ONE_ELEMENT_BUFFERS:
+        key = prefix + name
+        if key in state_dict and state_dict[key].dim() == 0:
+            state_dict[key] = state_dict[key].reshape(1)
+
 
 class Layer(nn.Module):
     """One message-passing layer: interaction, many-body product, gate, residual, readout."""
@@ -84,8 +99,9 @@ class EquivariantPotential(nn.Module):
         # in float32 would be off by ~10^-4 eV per atom.
         as_float64 = {"dtype": torch.float64}
         self.register_buffer("e0s_ev", torch.tensor(statistics.e0s_ev, **as_float64))
-        self.register_buffer("scale_ev", torch.tensor(statistics.energy_scale_ev, **as_float64))
-        self.register_buffer("shift_ev", torch.tensor(statistics.energy_shift_ev, **as_float64))
+        self.register_buffer("scale_ev", torch.tensor([statistics.energy_scale_ev], **as_float64))
+        self.register_buffer("shift_ev", torch.tensor([statistics.energy_shift_ev], **as_float64))
+        self.register_load_state_dict_pre_hook(_scalars_to_one_element)
         self.embedding = nn.Parameter(torch.randn(num_species, config.num_channels))
         self.radial_basis = BesselBasis(config.cutoff_angstrom, config.num_radial_basis)
         self.envelope = PolynomialEnvelope(config.cutoff_angstrom, config.envelope_power)

@@ -34,6 +34,25 @@ def test_round_trip_is_bit_for_bit(tmp_path):
     assert read_model_file(path)["training_data_sha256"] == "abc"
 
 
+def test_files_with_zero_dimensional_scale_and_shift_load_unchanged(tmp_path):
+    """Model files written before scale and shift became one-element buffers (the shipped
+    ones among them) hold them 0-d; they must load and predict exactly as before."""
+    model = make_model("vector-hidden")
+    path = tmp_path / "m.model"
+    save_model(model, path)
+    content = read_model_file(path)
+    for name in ("scale_ev", "shift_ev"):
+        content["state_dict"][name] = content["state_dict"][name].reshape(())
+    torch.save(content, path)
+    loaded = load_model(path)
+    assert loaded.shift_ev.shape == loaded.scale_ev.shape == (1,)
+    graph = from_atoms(random_structure(3, periodic=True), model.cutoff_angstrom)
+    before = predict(model, graph, compute_stress=True)
+    after = predict(loaded, graph, compute_stress=True)
+    for key in ("energy", "forces", "stress"):
+        assert torch.equal(before[key], after[key]), key
+
+
 class Payload:
     def __reduce__(self):
         return (print, ("code ran while loading",))
