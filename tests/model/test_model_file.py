@@ -17,6 +17,7 @@ from potentials.model import (
     save_model,
 )
 from potentials.model.io import read_model_file
+from potentials.model.network import ONE_ELEMENT_BUFFERS
 from tests.builders import SMALL_CONFIGS, make_model, random_structure
 
 
@@ -41,7 +42,7 @@ def test_files_with_zero_dimensional_scale_and_shift_load_unchanged(tmp_path):
     path = tmp_path / "m.model"
     save_model(model, path)
     content = read_model_file(path)
-    for name in ("scale_ev", "shift_ev"):
+    for name in ONE_ELEMENT_BUFFERS:
         content["state_dict"][name] = content["state_dict"][name].reshape(())
     torch.save(content, path)
     loaded = load_model(path)
