@@ -56,3 +56,19 @@ def test_running_out_of_compiled_variants_raises_instead_of_running_eagerly():
     limit_hit = torch._dynamo.exc.FailOnRecompileLimitHit
     with torch._dynamo.config.patch(recompile_limit=1), pytest.raises(limit_hit):
         predictor(batch([3], 8), compute_stress=True)  # one structure: a new variant
+
+
+def test_other_numbers_of_atoms_and_edges_reuse_the_compiled_code():
+    """Counts are symbols of the compiled code: a batch with other numbers of atoms and
+    edges (same number of structures) runs without a second variant and matches eager.
+    (Fewer atoms than the first batch: the CPU compiler guards small matrix products on
+    at most 16 rows, a bound that a larger batch would cross.)"""
+    model = make_model("vector-hidden")
+    predictor = CompiledPredictor(model)
+    predictor(batch([1, 2], 8), compute_stress=True)  # the variant compiled above, cached
+    smaller = batch([4, 5], 7)
+    with torch._dynamo.config.patch(recompile_limit=1):
+        compiled = predictor(smaller, compute_stress=True)
+    eager = predict(model, smaller, compute_stress=True, training=True)
+    for key in KEYS:
+        torch.testing.assert_close(compiled[key], eager[key], rtol=1e-10, atol=1e-12)
