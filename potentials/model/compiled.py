@@ -36,36 +36,19 @@ class GraphTensors(NamedTuple):
     edge_structure_index: torch.Tensor
 
 
-def mark_counts_dynamic(tensors: GraphTensors, cell: torch.Tensor, strain: torch.Tensor
-                        ) -> None:
-    """Let the compiler treat the numbers of atoms, edges and structures as symbols.
-
-    Every other size stays a constant of the compiled code. A count of 1 is still
-    specialised (the compiler's rule for sizes 0 and 1), so a one-structure batch compiles
-    its own variant.
-    """
-    per_item = (tensors.pos, tensors.atomic_numbers, tensors.structure_index,
-                tensors.cell_shifts, tensors.edge_structure_index, cell, strain)
-    for tensor in per_item:  # atoms, edges or structures along dimension 0
-        torch._dynamo.maybe_mark_dynamic(tensor, 0)
-    torch._dynamo.maybe_mark_dynamic(tensors.edge_index, 1)
-
-
 class CompiledPredictor:
     """``predictor(graph, compute_stress)`` -> the dict of :func:`predict` with forces, for
     training: derivatives keep their graph so a loss on them can be backpropagated.
 
-    The first call compiles (minutes on a CPU); later batches with other numbers of atoms,
-    edges or structures reuse the compiled code: those counts are compiled as symbols, the
-    fixed sizes (3 Cartesian components, 2 edge ends) as numbers, which makes the first
-    compile shorter (316 against 354 s for the shipped acac config when all sizes were
-    symbols; docs/training.md). A batch of one structure compiles another variant.
-    Compilation errors, and a ninth variant, are raised, never replaced by eager execution.
+    The first call compiles (minutes on a CPU); later batches of other sizes reuse the
+    compiled code (shapes are dynamic), though a new number of structures per batch can
+    compile another variant. Compilation errors, and a ninth variant, are raised, never
+    replaced by eager execution.
     """
 
     def __init__(self, model: EquivariantPotential):
         self.model = model
-        self._compiled = torch.compile(self._energies_and_gradients)
+        self._compiled = torch.compile(self._energies_and_gradients, dynamic=True)
 
     def _energies_and_gradients(
         self, tensors: GraphTensors, cell: torch.Tensor, strain: torch.Tensor
@@ -89,13 +72,11 @@ class CompiledPredictor:
         tensors = GraphTensors(graph.pos, graph.atomic_numbers, graph.edge_index,
                                graph.cell_shifts, graph.structure_index,
                                graph.edge_structure_index)
-        strain = torch.zeros_like(graph.cell)
-        mark_counts_dynamic(tensors, graph.cell, strain)
         # After `recompile_limit` (8) variants the compiler would silently run the rest
         # eagerly; raise instead, so a slow run is never mistaken for a compiled one.
         with torch._dynamo.config.patch(fail_on_recompile_limit_hit=True):
             energies, d_energy_d_positions, d_energy_d_strain = self._compiled(
-                tensors, graph.cell, strain)
+                tensors, graph.cell, torch.zeros_like(graph.cell))
         results = {"energies": energies, "energy": sum_per_structure(energies, graph),
                    "forces": -d_energy_d_positions}
         if compute_stress:
