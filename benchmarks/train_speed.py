@@ -6,13 +6,15 @@ With ``--compile`` the energy and forces come from the compiled function that
 ``potentials train`` uses with ``compile: true``; its compilation happens in the warm-up
 steps and is not timed (it is printed).
 
-Usage: ``python benchmarks/train_speed.py [--data FILE] [--batch-sizes 1 2 4 8 16 32] [--compile]``
-(threads: ``OMP_NUM_THREADS``)
+Usage: ``python benchmarks/train_speed.py [--data FILE] [--config TRAIN.yaml] [--batch-sizes 1 2
+4 8 16 32] [--compile]`` (threads: ``OMP_NUM_THREADS``); ``--config`` takes the architecture
+from a training config's ``model:`` section, the default is `ModelConfig()`.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import ase.io
@@ -23,7 +25,7 @@ from potentials.graph import batch_graphs, from_atoms
 from potentials.memory import keep_freed_memory
 from potentials.model import EquivariantPotential, ModelConfig, predict
 from potentials.model.compiled import CompiledPredictor
-from potentials.train.config import OptimConfig
+from potentials.train.config import OptimConfig, load_config
 from potentials.train.loss import LossWeights, weighted_loss
 from potentials.train.schedule import build_optimizer
 
@@ -71,13 +73,16 @@ def main() -> None:
     parser.add_argument("--data", default=DEFAULT_DATA)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32])
     parser.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
-    parser.add_argument("--channels", type=int, default=ModelConfig().num_channels)
+    parser.add_argument("--config", help="training config (YAML) whose model architecture to time")
+    parser.add_argument("--channels", type=int, help="number of channels (overrides --config)")
     parser.add_argument("--budget-s", type=float, default=10.0)
     parser.add_argument("--compile", action="store_true", help="time the compiled step")
     args = parser.parse_args()
     keep_freed_memory()  # as the Trainer does
     frames = ase.io.read(args.data, ":64")
-    config = ModelConfig(num_channels=args.channels)
+    config = load_config(args.config).model if args.config else ModelConfig()
+    if args.channels:
+        config = dataclasses.replace(config, num_channels=args.channels)
     print(f"model: {config}; {torch.get_num_threads()} thread(s), "
           f"{'compiled' if args.compile else 'eager'}")
     print("| dtype | batch size | frames/s | atoms/s |")

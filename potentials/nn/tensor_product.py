@@ -116,7 +116,7 @@ class SpeciesTensorProduct(nn.Module):
         """[N, C, dim_x], [N, C, dim_y], species [N] -> [N, C, dim_out]."""
         folded = torch.einsum("scp,pik->scik", self.weights, self.blocks)  # [S, C, dx, dy*do]
         if torch.compiler.is_compiling():
-            return self._contract_per_atom(x, y, folded[species])
+            return self._contract_all_species(x, y, folded, species)
         out = x.new_empty((x.shape[0], x.shape[1], self.dim_out))
         for s in range(folded.shape[0]):
             atoms = (species == s).nonzero().squeeze(-1)
@@ -128,13 +128,21 @@ class SpeciesTensorProduct(nn.Module):
             out[atoms] = (y[atoms].unsqueeze(-1) * partial).sum(-2)
         return out
 
-    def _contract_per_atom(self, x: torch.Tensor, y: torch.Tensor, folded: torch.Tensor
-                           ) -> torch.Tensor:
-        """The same contraction with each atom's folded weights [N, C, dx, dy*do] gathered.
+    def _contract_all_species(self, x: torch.Tensor, y: torch.Tensor, folded: torch.Tensor,
+                              species: torch.Tensor) -> torch.Tensor:
+        """The same contraction as one dense product, for `torch.compile`.
 
-        For `torch.compile`: the per-element loop above selects atoms with data-dependent
-        shapes, which the compiler cannot trace; eager mode keeps the loop, which moves
-        S times less memory than this gather.
+        The per-element loop above selects atoms with data-dependent shapes, which the
+        compiler cannot trace. Here each atom's ``x`` is placed in the block of its element
+        of a zero-padded [N, C, S * dx] tensor, and one batched product over channels with
+        the folded weights [C, S * dx, dy * do] contracts every atom with its own element's
+        weights: S times the arithmetic of the loop, but no per-atom copy of the weights
+        and, in the backward pass, no scatter of per-atom weight gradients.
         """
-        partial = (x.unsqueeze(-2) @ folded).view(x.shape[0], x.shape[1], self.dim_y, self.dim_out)
+        n_atoms, n_channels, n_species = x.shape[0], x.shape[1], folded.shape[0]
+        one_hot = torch.nn.functional.one_hot(species, n_species).to(x.dtype)  # [N, S]
+        spread = (one_hot[:, None, :, None] * x[:, :, None, :]).flatten(2)  # [N, C, S*dx]
+        weights = folded.transpose(0, 1).flatten(1, 2)  # [C, S*dx, dy*do]
+        partial = torch.bmm(spread.transpose(0, 1), weights).transpose(0, 1)  # [N, C, dy*do]
+        partial = partial.view(n_atoms, n_channels, self.dim_y, self.dim_out)
         return (y.unsqueeze(-1) * partial).sum(-2)
