@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from potentials.data.errors import DataFormatError
@@ -266,8 +267,39 @@ def _run_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_committee(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "committee", help="combine trained models into one committee model file",
+        description="Write one model file whose energies are the mean of those of two or "
+        "more trained models with the same cutoff and elements (for example the same config "
+        "trained with different seeds, one run per core). It is used like any model file.")
+    parser.add_argument("members", nargs="+", metavar="MODEL",
+                        help="model files or shipped model names (at least 2)")
+    parser.add_argument("-o", "--output", required=True, help="committee file to write")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    parser.set_defaults(func=_run_committee)
+
+
+def _run_committee(args: argparse.Namespace) -> int:
+    from ase.data import chemical_symbols
+
+    from potentials.model.io import save_committee
+    from potentials.model.registry import resolve_model_path
+
+    if Path(args.output).exists() and not args.overwrite:
+        raise FileExistsError(f"{args.output} exists; pass --overwrite to replace it")
+    paths = [resolve_model_path(member) for member in args.members]
+    committee = save_committee(paths, args.output, metadata={
+        "members": " ".join(str(path) for path in paths)})
+    elements = " ".join(chemical_symbols[z] for z in committee.statistics.atomic_numbers)
+    print(f"wrote {args.output}: a committee of {len(paths)} models ({elements}, cutoff "
+          f"{committee.cutoff_angstrom:g} Å)")
+    return 0
+
+
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_convert, _add_info, _add_train, _add_evaluate, _add_md, _add_relax, _add_models,
+    _add_committee,
 ]
 """Functions that each add one subcommand to the parser."""
 

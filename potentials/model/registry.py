@@ -65,18 +65,21 @@ def shipped_structure(model_path: Path) -> Path:
 
 
 def describe_shipped_models() -> str:
-    """A table of shipped models: elements, cutoff, parameter count, dtype, file."""
+    """A table of shipped models: elements, cutoff, members, parameter count, dtype, file."""
     from ase.data import chemical_symbols
 
+    from potentials.model.committee import CommitteePotential
     from potentials.model.io import load_model
 
-    rows = [("name", "elements", "cutoff [Å]", "parameters", "dtype", "file")]
+    rows = [("name", "elements", "cutoff [Å]", "members", "parameters", "dtype", "file")]
     for name, path in shipped_models().items():
         model = load_model(path)
+        members = len(model.members) if isinstance(model, CommitteePotential) else 1
         elements = " ".join(chemical_symbols[z] for z in model.statistics.atomic_numbers)
         n_parameters = sum(p.numel() for p in model.parameters())
         dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
-        rows.append((name, elements, f"{model.cutoff_angstrom:g}", str(n_parameters), dtype,
+        rows.append((name, elements, f"{model.cutoff_angstrom:g}", str(members),
+                     str(n_parameters), dtype,
                      str(path)))
     if len(rows) == 1:
         return "no shipped models found (expected trained_models/NAME/NAME.model)"

@@ -98,7 +98,11 @@ class Trainer:
         self.show_progress = show_progress and self.context.is_main
         seed_everything(config.seed)
         if config.init_from:  # the architecture (and cutoff) come from the model file
-            config.model = ModelConfig.from_dict(read_model_file(config.init_from)["config"])
+            content = read_model_file(config.init_from)
+            if "members" in content:
+                raise ConfigError(f"init_from {config.init_from} is a committee of "
+                                  f"{len(content['members'])} models; start from one model file")
+            config.model = ModelConfig.from_dict(content["config"])
         self.splits = self._prepare_data()
         self.model = self._build_model().to(self.device)
         self.compiled = CompiledPredictor(self.model) if config.compile else None

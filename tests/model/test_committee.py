@@ -1,0 +1,116 @@
+"""Committee models: the mean of their members, through files, the calculator and the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from potentials import EquiCalculator
+from potentials.cli import main
+from potentials.graph import from_atoms
+from potentials.model import EquivariantPotential, ModelFileError, load_model, predict, save_model
+from potentials.model.committee import CommitteePotential
+from potentials.model.io import save_committee
+from potentials.train.config import ConfigError, load_config
+from potentials.train.trainer import Trainer
+from tests.builders import SMALL_CONFIGS, STATISTICS, make_model, random_structure
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+@pytest.fixture
+def member_files(tmp_path):
+    """Two differently built members with the same cutoff and elements, saved to files."""
+    paths = [tmp_path / "vector.model", tmp_path / "layers.model"]
+    save_model(make_model("vector-hidden"), paths[0])
+    save_model(make_model("three-layers-l2"), paths[1])
+    return paths
+
+
+def test_energies_forces_and_stress_are_the_members_means(member_files, tmp_path):
+    members = [load_model(path) for path in member_files]
+    committee = CommitteePotential(members)
+    graph = from_atoms(random_structure(5, n_atoms=10, periodic=True), committee.cutoff_angstrom)
+    alone = [predict(member, graph, compute_stress=True) for member in members]
+    together = predict(committee, graph, compute_stress=True)
+    for key in ("energies", "energy", "forces", "stress"):
+        mean = 0.5 * (alone[0][key] + alone[1][key])
+        torch.testing.assert_close(together[key], mean, rtol=1e-12, atol=1e-12, msg=key)
+    assert not torch.allclose(alone[0]["forces"], alone[1]["forces"])
+
+
+def test_forces_are_minus_the_gradient_of_the_committee_energy(member_files):
+    atoms = random_structure(8, n_atoms=7)
+    atoms.calc = EquiCalculator(model=save_and_load_committee(member_files), device="cpu")
+    forces = atoms.get_forces()
+    step = 1e-5
+    for atom, axis in [(0, 0), (3, 2), (6, 1)]:
+        energies = []
+        for sign in (1, -1):
+            displaced = atoms.copy()
+            displaced.positions[atom, axis] += sign * step
+            displaced.calc = atoms.calc
+            energies.append(displaced.get_potential_energy())
+        assert forces[atom, axis] == pytest.approx(-(energies[0] - energies[1]) / (2 * step),
+                                                   rel=1e-6, abs=1e-8)
+
+
+def save_and_load_committee(member_files) -> CommitteePotential:
+    path = member_files[0].parent / "committee.model"
+    save_committee(member_files, path)
+    return load_model(path)
+
+
+def test_committee_file_round_trip_and_dtype(member_files):
+    committee = save_and_load_committee(member_files)
+    assert isinstance(committee, CommitteePotential) and len(committee.members) == 2
+    graph = from_atoms(random_structure(2), committee.cutoff_angstrom)
+    members = [load_model(path) for path in member_files]
+    expected = 0.5 * sum(predict(member, graph)["energy"] for member in members)
+    assert torch.equal(predict(committee, graph)["energy"], expected)
+    as_float32 = load_model(member_files[0].parent / "committee.model", dtype=torch.float32)
+    assert {p.dtype for p in as_float32.parameters()} == {torch.float32}
+
+
+def test_members_must_share_cutoff_and_elements(member_files, tmp_path):
+    wider = dataclasses.replace(SMALL_CONFIGS["vector-hidden"], cutoff_angstrom=5.0)
+    save_model(EquivariantPotential(wider, STATISTICS), tmp_path / "wide.model")
+    with pytest.raises(ModelFileError, match="member 0 has 3.5 Å, member 1 5.0 Å"):
+        save_committee([member_files[0], tmp_path / "wide.model"], tmp_path / "c.model")
+    other = dataclasses.replace(STATISTICS, atomic_numbers=(1, 6, 7))
+    save_model(EquivariantPotential(SMALL_CONFIGS["vector-hidden"], other), tmp_path / "n.model")
+    with pytest.raises(ModelFileError, match=r"atomic numbers \(1, 6, 8\), member 1 \(1, 6, 7\)"):
+        save_committee([member_files[0], tmp_path / "n.model"], tmp_path / "c.model")
+    with pytest.raises(ValueError, match="at least 2 members, got 1"):
+        CommitteePotential([load_model(member_files[0])])
+
+
+def test_a_committee_is_neither_a_member_nor_a_starting_point(member_files, tmp_path):
+    committee_path = member_files[0].parent / "committee.model"
+    save_committee(member_files, committee_path)
+    with pytest.raises(ModelFileError, match="a committee cannot be a member"):
+        save_committee([committee_path, member_files[0]], tmp_path / "c2.model")
+    config = load_config(None, [f"init_from={committee_path}", f"output_dir={tmp_path / 'run'}",
+                                f"data.train_files=[{FIXTURES / 'acac_5.xyz'}]"])
+    with pytest.raises(ConfigError, match="is a committee of 2 models"):
+        Trainer(config, show_progress=False)
+
+
+def test_cli_writes_a_committee_the_calculator_uses(member_files, tmp_path, capsys):
+    output = tmp_path / "cli.model"
+    assert main(["committee", *map(str, member_files), "-o", str(output)]) == 0
+    assert "a committee of 2 models (H C O, cutoff 3.5 Å)" in capsys.readouterr().out
+    assert main(["committee", *map(str, member_files), "-o", str(output)]) == 1
+    assert "exists; pass --overwrite" in capsys.readouterr().err
+    atoms = random_structure(4)
+    atoms.calc = EquiCalculator(model=str(output), device="cpu")
+    energy = atoms.get_potential_energy()
+    singles = []
+    for path in member_files:
+        atoms.calc = EquiCalculator(model=str(path), device="cpu")
+        singles.append(atoms.get_potential_energy())
+    assert energy == pytest.approx(np.mean(singles), rel=1e-12)
