@@ -63,13 +63,18 @@ def plot_parity(errors: ErrorAccumulator, title: str, path: Path) -> None:
     """Predicted vs reference energy per atom and force components."""
     plt = _pyplot()
     figure, axes = plt.subplots(1, 2, figsize=(10, 4.5))
-    pairs = [("energy_per_atom", "energy per atom [eV]"), ("forces", "force component [eV/Å]")]
-    for axis, (key, label) in zip(axes, pairs, strict=True):
+    for axis, key in zip(axes, ("energy_per_atom", "forces"), strict=True):
         if not errors.predictions[key]:
             axis.set_visible(False)
             continue
         predicted = np.concatenate([t.numpy() for t in errors.predictions[key]])
         reference = np.concatenate([t.numpy() for t in errors.predictions[key + "_ref"]])
+        if key == "forces":
+            label = "force component [eV/Å]"
+        else:  # relative to the mean, in meV: absolute values of ~10^3 eV crowd the ticks
+            offset_ev = float(reference.mean())
+            predicted, reference = 1e3 * (predicted - offset_ev), 1e3 * (reference - offset_ev)
+            label = f"energy per atom - ({offset_ev:.4f} eV) [meV]"
         axis.scatter(reference, predicted, s=3, alpha=0.5)
         low, high = min(reference.min(), predicted.min()), max(reference.max(), predicted.max())
         axis.plot([low, high], [low, high], color="black", linewidth=0.8)
