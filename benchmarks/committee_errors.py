@@ -1,0 +1,58 @@
+"""Errors of models and of the mean of their predictions, for every subset of the models.
+
+How much would a committee of these models gain, and how does that grow with its size? Each
+model is evaluated once per data file (float64, `EquiCalculator.evaluate`); a subset's
+prediction is the mean of its members' energies and forces, which is what a committee file
+(`potentials committee`) predicts. Models may differ in cutoff here, which a committee file
+does not allow.
+
+Usage: ``python benchmarks/committee_errors.py --data A.xyz [B.xyz] --models M1 M2 [M3 ...]``
+(shipped model names or model files; data with reference energies in eV and forces in eV/Å).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from pathlib import Path
+
+import numpy as np
+from ase.io import read
+
+from potentials import EquiCalculator
+
+MEV_PER_EV = 1000.0
+
+
+def predictions(model: str, frames: list) -> tuple[np.ndarray, np.ndarray]:
+    """Energies [n_frames] eV and stacked forces [n_atoms_total, 3] eV/Å of ``model``."""
+    results = EquiCalculator(model=model, dtype="float64").evaluate(frames)
+    return (np.array([r["energy"] for r in results]),
+            np.concatenate([r["forces"] for r in results]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", nargs="+", required=True, help="labelled structure files")
+    parser.add_argument("--models", nargs="+", required=True, help="at least 2 models")
+    args = parser.parse_args()
+    print("| data | members | E RMSE [meV] | E MAE [meV] | F RMSE [meV/Å] | F MAE [meV/Å] |")
+    print("|---|---|---|---|---|---|")
+    for path in args.data:
+        frames = read(path, ":")
+        energy_ref = np.array([frame.get_potential_energy() for frame in frames])
+        forces_ref = np.concatenate([frame.get_forces() for frame in frames])
+        predicted = {model: predictions(model, frames) for model in args.models}
+        for size in range(1, len(args.models) + 1):
+            for members in itertools.combinations(args.models, size):
+                energy = np.mean([predicted[m][0] for m in members], axis=0) - energy_ref
+                forces = np.mean([predicted[m][1] for m in members], axis=0) - forces_ref
+                values = MEV_PER_EV * np.array([
+                    np.sqrt(np.mean(energy ** 2)), np.mean(np.abs(energy)),
+                    np.sqrt(np.mean(forces ** 2)), np.mean(np.abs(forces))])
+                print(f"| {Path(path).name} | {' + '.join(members)} | "
+                      + " | ".join(f"{v:.2f}" for v in values) + " |")
+
+
+if __name__ == "__main__":
+    main()
