@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from potentials.data.errors import DataFormatError
@@ -283,11 +282,11 @@ def _add_committee(subparsers: argparse._SubParsersAction) -> None:
 def _run_committee(args: argparse.Namespace) -> int:
     from ase.data import chemical_symbols
 
+    from potentials.data.output import refuse_existing
     from potentials.model.io import save_committee
     from potentials.model.registry import resolve_model_path
 
-    if Path(args.output).exists() and not args.overwrite:
-        raise FileExistsError(f"{args.output} exists; pass --overwrite to replace it")
+    refuse_existing(args.output, args.overwrite)
     paths = [resolve_model_path(member) for member in args.members]
     committee = save_committee(paths, args.output, metadata={
         "members": " ".join(str(path) for path in paths)})

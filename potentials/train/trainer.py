@@ -31,7 +31,7 @@ from potentials.model import (
     save_model,
 )
 from potentials.model.compiled import CompiledPredictor
-from potentials.model.io import read_model_file
+from potentials.model.io import COMMITTEE_FORMAT_NAME, read_model_file
 from potentials.train.checkpoint import (
     CHECKPOINT_NAME,
     TrainingState,
@@ -99,7 +99,7 @@ class Trainer:
         seed_everything(config.seed)
         if config.init_from:  # the architecture (and cutoff) come from the model file
             content = read_model_file(config.init_from)
-            if "members" in content:
+            if content["format"] == COMMITTEE_FORMAT_NAME:
                 raise ConfigError(f"init_from {config.init_from} is a committee of "
                                   f"{len(content['members'])} models; start from one model file")
             config.model = ModelConfig.from_dict(content["config"])
