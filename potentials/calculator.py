@@ -5,6 +5,10 @@ so the per-step path is kept short: the neighbour list is built with a Verlet sk
 until an atom has moved more than half the skin or the cell, species or periodicity changed
 (edges beyond the cutoff contribute exactly zero through the cutoff envelope, so the results
 equal a fresh build); tensors stay on the device; the model is loaded once.
+
+A committee model (``potentials committee``) also reports how far its members disagree,
+``energy_uncertainty`` and ``forces_uncertainty`` (:mod:`potentials.model.committee`), at no
+extra cost.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from potentials.device import resolve_device, resolve_dtype
 from potentials.graph import AtomicGraph, batch_graphs, from_atoms
 from potentials.memory import keep_freed_memory
 from potentials.model import load_model, predict
+from potentials.model.committee import CommitteePotential, predict_with_spread
 from potentials.model.predict import edge_vectors
 from potentials.model.registry import resolve_model_path
 
@@ -64,9 +69,12 @@ class EquiCalculator(Calculator):
 
     Properties: ``energy``/``free_energy`` [eV], ``forces`` [eV/Å], ``energies`` (per atom,
     [eV]) and, for cells periodic in all three directions, ``stress`` [eV/Å³, Voigt order].
+    A committee model adds ``energy_uncertainty`` [eV] and ``forces_uncertainty`` (per atom,
+    [eV/Å]): the standard deviations of its members' predictions.
     """
 
     implemented_properties = ["energy", "free_energy", "forces", "energies", "stress"]
+    uncertainty_properties = ["energy_uncertainty", "forces_uncertainty"]
 
     def __init__(self, model: str | os.PathLike | torch.nn.Module = "acac",
                  device: str = "auto", dtype: str = "float64", skin_angstrom: float = 0.5,
@@ -80,6 +88,10 @@ class EquiCalculator(Calculator):
         else:
             self.model = load_model(resolve_model_path(model), dtype=self.dtype,
                                     device=self.device)
+        self.is_committee = isinstance(self.model, CommitteePotential)
+        if self.is_committee:
+            self.implemented_properties = [*self.implemented_properties,
+                                           *self.uncertainty_properties]
         if skin_angstrom < 0:
             raise ValueError(f"skin_angstrom must be >= 0, got {skin_angstrom}")
         self.skin_angstrom = float(skin_angstrom)
@@ -136,13 +148,20 @@ class EquiCalculator(Calculator):
             raise PropertyNotImplementedError(
                 f"stress needs a cell periodic in all three directions, pbc={atoms.pbc.tolist()}")
         graph = self._graph_for(atoms)
-        results = predict(self.model, graph, compute_forces=True, compute_stress=periodic_3d)
+        results = self._predict(graph, compute_stress=periodic_3d)
         self.results = _to_numpy(results, periodic_3d)
+
+    def _predict(self, graph: AtomicGraph, compute_stress: bool) -> dict[str, torch.Tensor]:
+        """Energy, forces (stress) and, for a committee, the members' spread."""
+        if self.is_committee:
+            return predict_with_spread(self.model, graph, compute_stress=compute_stress)
+        return predict(self.model, graph, compute_forces=True, compute_stress=compute_stress)
 
     # -- many structures at once ---------------------------------------------------------
     def evaluate(self, images: Sequence[ase.Atoms], batch_size: int = 32
                  ) -> list[dict[str, np.ndarray | float]]:
-        """Energy, forces, per-atom energies (and stress if 3-D periodic) of every image.
+        """Energy, forces, per-atom energies (and stress if 3-D periodic) of every image, and
+        for a committee its members' spread (``energy_uncertainty``, ``forces_uncertainty``).
 
         Structures are batched into one graph per ``batch_size`` images, which is much
         faster than one call per structure on a GPU and still faster on a CPU.
@@ -155,7 +174,7 @@ class EquiCalculator(Calculator):
             graphs = [from_atoms(a, self.cutoff_angstrom, dtype=self.dtype) for a in chunk]
             batch = batch_graphs(graphs).to(self.device)
             _checked_distances(batch)
-            output = predict(self.model, batch, compute_stress=True)
+            output = self._predict(batch, compute_stress=True)
             results.extend(_split_batch(output, batch, chunk))
         return results
 
@@ -180,6 +199,9 @@ def _to_numpy(results: dict[str, torch.Tensor], periodic_3d: bool
     if periodic_3d:
         stress = results["stress"][0].detach().double().cpu().numpy()
         out["stress"] = full_3x3_to_voigt_6_stress(stress)
+    if "energy_uncertainty" in results:
+        out["energy_uncertainty"] = float(results["energy_uncertainty"][0].detach())
+        out["forces_uncertainty"] = results["forces_uncertainty"].detach().double().cpu().numpy()
     return out
 
 
@@ -191,5 +213,8 @@ def _split_batch(output: dict[str, torch.Tensor], batch: AtomicGraph,
         start, stop = bounds[k], bounds[k + 1]
         one = {"energy": output["energy"][k:k + 1], "energies": output["energies"][start:stop],
                "forces": output["forces"][start:stop], "stress": output["stress"][k:k + 1]}
+        if "energy_uncertainty" in output:
+            one["energy_uncertainty"] = output["energy_uncertainty"][k:k + 1]
+            one["forces_uncertainty"] = output["forces_uncertainty"][start:stop]
         split.append(_to_numpy(one, bool(atoms.pbc.all())))
     return split

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ase
 import ase.units
@@ -20,7 +21,11 @@ from potentials.md.trajectory import TrajectoryOutput
 
 @dataclass
 class MDSummary:
-    """What an MD run measured (temperatures in K, energies in eV, drift in meV/atom/ps)."""
+    """What an MD run measured (temperatures in K, energies in eV, drift in meV/atom/ps).
+
+    With a committee model, ``largest_force_uncertainties_ev_per_angstrom`` holds, per
+    recorded state, the largest per-atom force disagreement of its members (empty otherwise).
+    """
 
     steps: int
     simulated_ps: float
@@ -31,6 +36,8 @@ class MDSummary:
     energy_drift_mev_per_atom_per_ps: float
     max_energy_deviation_mev_per_atom: float
     frames_written: int
+    largest_force_uncertainties_ev_per_angstrom: np.ndarray = field(
+        default_factory=lambda: np.empty(0))
 
     @property
     def steps_per_second(self) -> float:
@@ -64,6 +71,12 @@ class MDSummary:
             f"largest deviation {self.max_energy_deviation_mev_per_atom:.4f} meV/atom"
             + ("" if ensemble == "nve" else " (thermostatted: not conserved)"),
         ]
+        spreads = self.largest_force_uncertainties_ev_per_angstrom
+        if len(spreads):
+            lines.append(
+                f"committee force disagreement, largest per-atom σ_F of each state: median "
+                f"{1000 * np.median(spreads):.1f} meV/Å, largest {1000 * spreads.max():.1f} "
+                f"meV/Å (step {int(spreads.argmax())})")
         return "\n".join(lines)
 
 
@@ -107,11 +120,12 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
     """Run ``options.steps`` MD steps on ``atoms`` (its calculator attached); Ctrl-C stops early.
 
     The total energy per atom is recorded every step; its drift is the slope of a straight-
-    line fit against time, in meV/atom/ps.
+    line fit against time, in meV/atom/ps. A committee's largest per-atom force disagreement
+    is recorded every step too (``forces_uncertainty``, :mod:`potentials.model.committee`).
     """
     dynamics = build_dynamics(atoms, options)
     n_atoms = len(atoms)
-    temperatures, potentials, totals = [], [], []
+    temperatures, potentials, totals, spreads = [], [], [], []
     bar = tqdm(total=options.steps, unit="step", disable=not progress, smoothing=0.1)
 
     def observe() -> None:
@@ -120,14 +134,19 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
         temperatures.append(atoms.get_temperature())
         potentials.append(potential)
         totals.append(potential + kinetic)
+        if "forces_uncertainty" in atoms.calc.results:
+            spreads.append(float(atoms.calc.results["forces_uncertainty"].max()))
         step = len(totals) - 1
         if output is not None and step % options.write_every == 0:
             output.write(atoms)
         if step > 0:
             bar.update(1)
         if step % 10 == 0:
-            bar.set_postfix(T=f"{temperatures[-1]:.0f} K", Epot=f"{potential:.3f} eV",
-                            Etot=f"{totals[-1]:.3f} eV")
+            postfix = {"T": f"{temperatures[-1]:.0f} K", "Epot": f"{potential:.3f} eV",
+                       "Etot": f"{totals[-1]:.3f} eV"}
+            if spreads:
+                postfix["σF"] = f"{1000 * spreads[-1]:.0f} meV/Å"
+            bar.set_postfix(postfix)
 
     dynamics.attach(observe, interval=1)  # ASE also calls it once before the first step
     start = time.perf_counter()
@@ -137,8 +156,10 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
         bar.write("interrupted: summarising the steps done so far")
     wall = time.perf_counter() - start
     bar.close()
-    return _summarise(np.array(temperatures), np.array(potentials), np.array(totals),
-                      n_atoms, options, wall, output.count if output is not None else 0)
+    summary = _summarise(np.array(temperatures), np.array(potentials), np.array(totals),
+                         n_atoms, options, wall, output.count if output is not None else 0)
+    return dataclasses.replace(summary,
+                               largest_force_uncertainties_ev_per_angstrom=np.array(spreads))
 
 
 def _summarise(temperatures: np.ndarray, potentials: np.ndarray, totals: np.ndarray,

@@ -16,11 +16,16 @@ from potentials.data.writer import TrajectoryWriter
 
 
 def labelled_copy(atoms: ase.Atoms) -> ase.Atoms:
-    """A copy of ``atoms`` holding its calculator's energy, forces (and stress) results."""
+    """A copy of ``atoms`` holding its calculator's energy, forces (and stress) results, and a
+    committee's ``energy_uncertainty`` [eV] in ``info`` and ``forces_uncertainty`` [eV/Å] in
+    ``arrays``."""
     copy = atoms.copy()
     results = {k: v for k, v in atoms.calc.results.items() if k in ("energy", "forces",
                                                                      "stress")}
     copy.calc = SinglePointCalculator(copy, **results)
+    if "forces_uncertainty" in atoms.calc.results:
+        copy.info["energy_uncertainty"] = atoms.calc.results["energy_uncertainty"]
+        copy.arrays["forces_uncertainty"] = atoms.calc.results["forces_uncertainty"].copy()
     if atoms.get_velocities() is not None and len(atoms):
         copy.info["temperature_kelvin"] = float(atoms.get_temperature())
     return copy
@@ -31,7 +36,8 @@ class TrajectoryOutput:
 
     ``.h5``/``.hdf5`` files are HDF5 trajectories (labelled frames that ``potentials train``
     reads directly), complete only when the block exits, with or without an exception; other
-    suffixes are appended frame by frame with ``ase.io.write``.
+    suffixes are appended frame by frame with ``ase.io.write``, and in extxyz a committee's
+    uncertainties are kept too (``labelled_copy``; HDF5 frames hold reference labels only).
     """
 
     def __init__(self, path: str | Path, overwrite: bool = False):

@@ -8,6 +8,20 @@ Forces and stress follow from this energy by the same autograd as for one model
 and stay conservative and E(3)-equivariant. Members trained from different random starts make
 partly independent errors, which averaging reduces; each call costs the sum of the members'
 costs. All members share one graph, so they must have the same cutoff and elements.
+
+How far the members disagree is a measure of how far a structure lies from what they were
+trained on: :func:`predict_with_spread` returns it alongside the committee's prediction, at
+the same cost, by running :func:`~potentials.model.predict` once per member. For members
+:math:`k = 1..K` with total energies :math:`E^{(k)}` and forces :math:`F_i^{(k)}`:
+
+.. math::
+    \sigma_E = \sqrt{\frac{1}{K} \sum_k \left(E^{(k)} - \bar E\right)^2}, \qquad
+    \sigma_{F,i} = \sqrt{\frac{1}{K} \sum_k \left|F_i^{(k)} - \bar F_i\right|^2}
+
+(eV and eV/Å). With :math:`K = 2` members whose errors were independent with equal variance,
+:math:`\sigma_E^2` would have the expectation of the committee mean's squared error; errors
+the members share are invisible to it, so it is a lower estimate of the error, and how close
+it comes is measured for each shipped committee (``benchmarks/committee_uncertainty.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +31,7 @@ from torch import nn
 
 from potentials.graph import AtomicGraph
 from potentials.model.network import EquivariantPotential
+from potentials.model.predict import predict
 from potentials.model.statistics import DataStatistics
 
 
@@ -53,3 +68,25 @@ class CommitteePotential(nn.Module):
     def forward(self, graph: AtomicGraph, edge_vectors: torch.Tensor) -> torch.Tensor:
         """Mean per-atom energies [n_atoms] in eV (float64) of the members."""
         return torch.stack([member(graph, edge_vectors) for member in self.members]).mean(0)
+
+
+def predict_with_spread(committee: CommitteePotential, graph: AtomicGraph,
+                        compute_forces: bool = True, compute_stress: bool = False
+                        ) -> dict[str, torch.Tensor]:
+    """The committee's prediction, as :func:`~potentials.model.predict` gives it, and the
+    members' spread around it.
+
+    Returns the keys of ``predict(committee, graph, ...)`` (the members' means) and
+    ``energy_uncertainty`` [n_structures] in eV and, with forces, ``forces_uncertainty``
+    [n_atoms] in eV/Å: the standard deviations over members defined in the module docstring.
+    """
+    alone = [predict(member, graph, compute_forces, compute_stress)
+             for member in committee.members]
+    results = {key: torch.stack([one[key] for one in alone]).mean(0) for key in alone[0]}
+    energies = torch.stack([one["energy"] for one in alone])  # [n_members, n_structures]
+    results["energy_uncertainty"] = energies.std(0, correction=0)
+    if compute_forces:
+        forces = torch.stack([one["forces"] for one in alone])  # [n_members, n_atoms, 3]
+        deviation = (forces - results["forces"]).square().sum(-1)  # [n_members, n_atoms]
+        results["forces_uncertainty"] = deviation.mean(0).sqrt()
+    return results

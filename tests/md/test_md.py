@@ -23,7 +23,8 @@ from potentials.md.runner import (
 )
 from potentials.md.trajectory import TrajectoryOutput
 from potentials.model import LennardJones
-from tests.builders import make_model
+from potentials.model.committee import CommitteePotential
+from tests.builders import make_model, random_structure
 
 
 def lennard_jones_crystal() -> ase.Atoms:
@@ -136,6 +137,28 @@ def test_npt_changes_the_cell_and_writes_extxyz(tmp_path):
         run_md(atoms, options, output, progress=False)
     assert atoms.get_volume() != pytest.approx(volume, rel=1e-6)
     assert len(ase.io.read(tmp_path / "md.extxyz", ":")) == 3
+
+
+def test_committee_disagreement_is_summarised_and_written(tmp_path):
+    atoms = random_structure(4, n_atoms=6, min_distance=1.1)
+    committee = CommitteePotential([make_model("vector-hidden"), make_model("scalar-hidden")])
+    atoms.calc = EquiCalculator(committee, device="cpu")
+    options = MDOptions("nve", temperature_kelvin=100, timestep_fs=0.5, steps=4, write_every=2)
+    initialise_velocities(atoms, options)
+    with TrajectoryOutput(tmp_path / "md.extxyz") as output:
+        summary = run_md(atoms, options, output, progress=False)
+    spreads = summary.largest_force_uncertainties_ev_per_angstrom
+    assert spreads.shape == (5,) and spreads.min() > 0
+    assert spreads[-1] == pytest.approx(atoms.calc.results["forces_uncertainty"].max())
+    assert f"largest {1000 * spreads.max():.1f} meV/Å" in summary.format("nve")
+    last = ase.io.read(tmp_path / "md.extxyz", -1)
+    np.testing.assert_allclose(last.arrays["forces_uncertainty"],  # extxyz keeps 8 digits
+                               atoms.calc.results["forces_uncertainty"], rtol=1e-6)
+    assert last.info["energy_uncertainty"] == pytest.approx(
+        atoms.calc.results["energy_uncertainty"], rel=1e-6)
+    alone = run_md(lennard_jones_crystal(), MDOptions("nve", steps=2), progress=False)
+    assert len(alone.largest_force_uncertainties_ev_per_angstrom) == 0
+    assert "disagreement" not in alone.format("nve")
 
 
 def test_npt_needs_a_periodic_cell():

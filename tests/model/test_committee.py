@@ -1,19 +1,22 @@
-"""Committee models: the mean of their members, through files, the calculator and the CLI."""
+"""Committee models: the mean of their members and their spread, through files, the
+calculator and the CLI."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from ase.calculators.calculator import PropertyNotImplementedError
 
 from potentials import EquiCalculator
 from potentials.cli import main
 from potentials.graph import from_atoms
 from potentials.model import EquivariantPotential, ModelFileError, load_model, predict, save_model
-from potentials.model.committee import CommitteePotential
+from potentials.model.committee import CommitteePotential, predict_with_spread
 from potentials.model.io import save_committee
 from potentials.train.config import ConfigError, load_config
 from potentials.train.trainer import Trainer
@@ -114,3 +117,59 @@ def test_cli_writes_a_committee_the_calculator_uses(member_files, tmp_path, caps
         atoms.calc = EquiCalculator(model=str(path), device="cpu")
         singles.append(atoms.get_potential_energy())
     assert energy == pytest.approx(np.mean(singles), rel=1e-12)
+
+
+def test_spread_is_the_members_standard_deviation(member_files):
+    members = [load_model(path) for path in member_files] + [make_model("scalar-hidden")]
+    committee = CommitteePotential(members)
+    graph = from_atoms(random_structure(6, n_atoms=9, periodic=True), committee.cutoff_angstrom)
+    spread = predict_with_spread(committee, graph, compute_stress=True)
+    together = predict(committee, graph, compute_stress=True)
+    for key in together:
+        torch.testing.assert_close(spread[key], together[key], rtol=1e-12, atol=1e-12, msg=key)
+    alone = [predict(member, graph) for member in members]
+    energies = np.array([float(one["energy"][0].detach()) for one in alone])
+    forces = np.stack([one["forces"].detach().numpy() for one in alone])  # [3, n_atoms, 3]
+    assert float(spread["energy_uncertainty"][0]) == pytest.approx(energies.std(), rel=1e-10)
+    by_hand = np.sqrt(((forces - forces.mean(0)) ** 2).sum(-1).mean(0))  # [n_atoms]
+    np.testing.assert_allclose(spread["forces_uncertainty"].detach().numpy(), by_hand,
+                               rtol=1e-10)
+    assert by_hand.min() > 0
+
+
+def test_copies_of_one_member_agree_exactly(member_files):
+    member = load_model(member_files[0])
+    committee = CommitteePotential([member, copy.deepcopy(member)])
+    graph = from_atoms(random_structure(7), committee.cutoff_angstrom)
+    spread = predict_with_spread(committee, graph)
+    assert float(spread["energy_uncertainty"][0]) == 0.0
+    assert float(spread["forces_uncertainty"].abs().max()) == 0.0
+
+
+def test_calculator_reports_a_rotation_invariant_spread(member_files):
+    committee = save_and_load_committee(member_files)
+    atoms = random_structure(3, n_atoms=8)
+    atoms.calc = EquiCalculator(model=committee, device="cpu")
+    energy_spread = atoms.calc.get_property("energy_uncertainty", atoms)
+    forces_spread = atoms.calc.get_property("forces_uncertainty", atoms)
+    assert energy_spread > 0 and forces_spread.shape == (8,)
+    moved = atoms.copy()
+    moved.rotate(73, (1, 2, 0.5), center="COM")
+    moved.translate((0.3, -1.0, 2.0))
+    moved.calc = EquiCalculator(model=committee, device="cpu")
+    assert moved.calc.get_property("energy_uncertainty", moved) == pytest.approx(
+        energy_spread, rel=1e-9)
+    np.testing.assert_allclose(moved.calc.get_property("forces_uncertainty", moved),
+                               forces_spread, rtol=1e-9)
+    batched = atoms.calc.evaluate([moved, atoms])
+    assert batched[1]["energy_uncertainty"] == pytest.approx(energy_spread, rel=1e-12)
+    np.testing.assert_allclose(batched[0]["forces_uncertainty"], forces_spread, rtol=1e-9)
+
+
+def test_a_single_model_has_no_spread(member_files):
+    atoms = random_structure(3)
+    atoms.calc = EquiCalculator(model=str(member_files[0]), device="cpu")
+    atoms.get_potential_energy()
+    assert "forces_uncertainty" not in atoms.calc.results
+    with pytest.raises(PropertyNotImplementedError, match="energy_uncertainty"):
+        atoms.calc.get_property("energy_uncertainty", atoms)
