@@ -11,7 +11,9 @@ its prediction and its members' spread (``energy_uncertainty`` σ_E, ``forces_un
   and the rank correlations between |ΔF_i| and σ_F,i over atoms, and between each frame's
   RMS error and RMS spread over frames;
 - how many of the 10 % of frames with the largest force error are among the 10 % with the
-  largest spread (10 % would be chance).
+  largest spread (10 % would be chance);
+- the median and the largest over frames of each frame's largest σ_F,i, the number
+  `potentials md` reports for every MD step, to compare an MD run against.
 
 A log-log plot of each frame's RMS force spread against its RMS force error is written to
 ``--plot``.
@@ -49,6 +51,7 @@ def errors_and_spreads(model: str, frames: list) -> dict[str, np.ndarray]:
         "energy_spread": np.array([p["energy_uncertainty"] for p in predictions]),
         "frame_force_error": np.array([np.sqrt(np.mean(e ** 2)) for e in atom_errors]),
         "frame_force_spread": np.array([np.sqrt(np.mean(s ** 2)) for s in atom_spreads]),
+        "frame_largest_spread": np.array([s.max() for s in atom_spreads]),
         "atom_force_error": np.concatenate(atom_errors),
         "atom_force_spread": np.concatenate(atom_spreads),
     }
@@ -77,7 +80,9 @@ def table_row(name: str, m: dict[str, np.ndarray]) -> str:
         f"{MEV_PER_EV * f_rmse:.1f}", f"{MEV_PER_EV * f_spread:.1f}", f"{f_spread / f_rmse:.2f}",
         f"{spearmanr(m['atom_force_error'], m['atom_force_spread'])[0]:.2f}",
         f"{spearmanr(m['frame_force_error'], m['frame_force_spread'])[0]:.2f}",
-        f"{found} of {count}"]
+        f"{found} of {count}",
+        f"{MEV_PER_EV * np.median(m['frame_largest_spread']):.1f}",
+        f"{MEV_PER_EV * m['frame_largest_spread'].max():.1f}"]
     return f"| {name} | " + " | ".join(cells) + " |"
 
 
@@ -109,8 +114,9 @@ def main() -> None:
     measured = {Path(path).name: errors_and_spreads(args.model, read(path, ":"))
                 for path in args.data}
     print("| data | E RMSE | RMS σ_E | σ_E/RMSE | rank corr. | F error RMS | RMS σ_F | "
-          "σ_F/error | rank corr. atoms | rank corr. frames | worst 10 % flagged |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "σ_F/error | rank corr. atoms | rank corr. frames | worst 10 % flagged | "
+          "largest σ_F per frame: median | largest |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, m in measured.items():
         print(table_row(name, m))
     plot(measured, args.plot)
