@@ -15,6 +15,7 @@ SCRIPTS = {
     "langevin_acac.py": ("mean temperature", 1, "20"),
     "optimise_acac.py": ("converged: True", 2, None),  # BFGS and FIRE reach 0.01 eV/Å
     "npt_cuau.py": ("volume", 1, "20"),
+    "select_uncertain_frames.py": ("selected 1 frames", 1, "20"),  # 21 states, 40 apart
 }
 
 
