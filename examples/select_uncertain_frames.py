@@ -18,11 +18,10 @@ import os
 import ase.io
 import matplotlib
 import numpy as np
-from ase import units
-from ase.md.langevin import Langevin
-from ase.md.velocitydistribution import Stationary, ZeroRotation, thermalize_momenta
 
 from potentials import EquiCalculator
+from potentials.md.options import MDOptions
+from potentials.md.runner import build_dynamics, initialise_velocities
 from potentials.model.registry import resolve_model_path, shipped_structure
 
 matplotlib.use("Agg")
@@ -47,12 +46,9 @@ def most_uncertain(spreads: np.ndarray, count: int, min_gap: int) -> list[int]:
 
 atoms = ase.io.read(shipped_structure(resolve_model_path("acac")))
 atoms.calc = EquiCalculator(model="acac")  # a committee of two models
-rng = np.random.default_rng(0)
-thermalize_momenta(atoms, temperature_K=TEMPERATURE_K, rng=rng)
-Stationary(atoms)
-ZeroRotation(atoms)
-dynamics = Langevin(atoms, timestep=0.5 * units.fs, temperature_K=TEMPERATURE_K,
-                    friction=0.01 / units.fs, fixcm=False, rng=rng)
+options = MDOptions("nvt", temperature_kelvin=TEMPERATURE_K, timestep_fs=0.5, seed=0)
+initialise_velocities(atoms, options)  # Maxwell-Boltzmann, no net momentum or rotation
+dynamics = build_dynamics(atoms, options)  # ASE's Langevin, friction 0.01 / fs
 
 states, spreads = [], []
 
