@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from potentials.md.options import MDOptions
 from potentials.md.trajectory import TrajectoryOutput
+from potentials.units import MEV_PER_EV
 
 
 @dataclass
@@ -71,12 +72,12 @@ class MDSummary:
             f"largest deviation {self.max_energy_deviation_mev_per_atom:.4f} meV/atom"
             + ("" if ensemble == "nve" else " (thermostatted: not conserved)"),
         ]
-        spreads = self.largest_force_uncertainties_ev_per_angstrom
+        spreads = MEV_PER_EV * self.largest_force_uncertainties_ev_per_angstrom
         if len(spreads):
             lines.append(
                 f"committee force disagreement, largest per-atom σ_F of each state: median "
-                f"{1000 * np.median(spreads):.1f} meV/Å, largest {1000 * spreads.max():.1f} "
-                f"meV/Å (step {int(spreads.argmax())})")
+                f"{np.median(spreads):.1f} meV/Å, largest {spreads.max():.1f} meV/Å "
+                f"(step {int(spreads.argmax())})")
         return "\n".join(lines)
 
 
@@ -145,7 +146,7 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
             postfix = {"T": f"{temperatures[-1]:.0f} K", "Epot": f"{potential:.3f} eV",
                        "Etot": f"{totals[-1]:.3f} eV"}
             if spreads:
-                postfix["σF"] = f"{1000 * spreads[-1]:.0f} meV/Å"
+                postfix["σF"] = f"{MEV_PER_EV * spreads[-1]:.0f} meV/Å"
             bar.set_postfix(postfix)
 
     dynamics.attach(observe, interval=1)  # ASE also calls it once before the first step
@@ -173,7 +174,7 @@ def _summarise(temperatures: np.ndarray, potentials: np.ndarray, totals: np.ndar
                          max_energy_deviation_mev_per_atom=nan, frames_written=frames)
     steps = len(totals) - 1
     times_ps = np.arange(len(totals)) * options.timestep_fs / 1000.0
-    per_atom_mev = 1000.0 * (totals - totals[0]) / n_atoms
+    per_atom_mev = MEV_PER_EV * (totals - totals[0]) / n_atoms
     slope = float(np.polyfit(times_ps, per_atom_mev, 1)[0]) if steps > 1 else 0.0
     return MDSummary(
         steps=steps, simulated_ps=float(times_ps[-1]), wall_seconds=wall,
