@@ -29,6 +29,7 @@ class DataConfig:
     valid_files: list[str] = field(default_factory=list)
     test_files: list[str] = field(default_factory=list)
     valid_fraction: float = 0.1
+    split_seed: int | None = None
     max_train_frames: int | None = None
     isolated_atoms_file: str | None = None
     energy_key: str | None = None

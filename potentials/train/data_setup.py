@@ -149,6 +149,8 @@ def split_datasets(config: DataConfig, cutoff_angstrom: float, seed: int, dtype:
                    ) -> SplitDatasets:
     """Convert inputs if needed and split them, seeded, into lazy datasets of ``dtype``.
 
+    The split is seeded by ``config.split_seed``, or by ``seed`` if that is None, so that
+    committee members trained from different seeds can share their validation frames.
     ``shard`` picks this process's share of every split's frame indices (distributed
     training); ``progress`` shows bars while files are converted.
     """
@@ -165,7 +167,8 @@ def split_datasets(config: DataConfig, cutoff_angstrom: float, seed: int, dtype:
     train_files = hdf5(config.train_files)
     n_pool = len(GraphDataset(train_files, cutoff_angstrom, dtype))
     fraction = 0.0 if config.valid_files else config.valid_fraction
-    train_index, valid_index = split_indices(n_pool, fraction, seed)
+    split_seed = seed if config.split_seed is None else config.split_seed
+    train_index, valid_index = split_indices(n_pool, fraction, split_seed)
     train = dataset(train_files, np.sort(train_index[: config.max_train_frames]))
     valid = (dataset(hdf5(config.valid_files)) if config.valid_files
              else dataset(train_files, np.sort(valid_index)))

@@ -141,6 +141,21 @@ def test_empty_split_is_an_error(acac_h5, tmp_path):
         Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
 
 
+def test_split_seed_keeps_the_validation_frames_of_another_seed(acac_h5, tmp_path):
+    def valid_positions(seed: int, split_seed: int | None) -> list[np.ndarray]:
+        config = load_config(write_config(tmp_path, tiny_config(
+            acac_h5, tmp_path / "run", **{"seed": seed, "data.split_seed": split_seed})))
+        valid = split_datasets(config.data, config.model.cutoff_angstrom, config.seed,
+                               torch.float64).valid
+        return [graph.pos.numpy() for graph in valid]
+
+    first = valid_positions(1, None)
+    assert not all(np.array_equal(a, b) for a, b in zip(first, valid_positions(2, None),
+                                                        strict=True))
+    for a, b in zip(first, valid_positions(2, 1), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_forces_without_energies_needs_explicit_consent(tmp_path):
     import ase
     from ase.calculators.singlepoint import SinglePointCalculator
