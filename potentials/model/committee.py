@@ -82,11 +82,12 @@ def predict_with_spread(committee: CommitteePotential, graph: AtomicGraph,
     """
     alone = [predict(member, graph, compute_forces, compute_stress)
              for member in committee.members]
-    results = {key: torch.stack([one[key] for one in alone]).mean(0) for key in alone[0]}
-    energies = torch.stack([one["energy"] for one in alone])  # [n_members, n_structures]
-    results["energy_uncertainty"] = energies.std(0, correction=0)
+    # every quantity with a leading member axis: [n_members, ...]
+    stacked = {key: torch.stack([one[key] for one in alone]) for key in alone[0]}
+    results = {key: values.mean(0) for key, values in stacked.items()}
+    results["energy_uncertainty"] = stacked["energy"].std(0, correction=0)  # [n_structures]
     if compute_forces:
-        forces = torch.stack([one["forces"] for one in alone])  # [n_members, n_atoms, 3]
-        deviation = (forces - results["forces"]).square().sum(-1)  # [n_members, n_atoms]
+        # squared distance of each member's force from the mean: [n_members, n_atoms]
+        deviation = (stacked["forces"] - results["forces"]).square().sum(-1)
         results["forces_uncertainty"] = deviation.mean(0).sqrt()
     return results
