@@ -20,8 +20,7 @@ import numpy as np
 from ase.io import read
 
 from potentials import EquiCalculator
-
-MEV_PER_EV = 1000.0
+from potentials.units import MEV_PER_EV
 
 
 def predictions(model: str, frames: list) -> tuple[np.ndarray, np.ndarray]:

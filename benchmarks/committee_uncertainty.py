@@ -32,8 +32,7 @@ from ase.io import read
 from scipy.stats import spearmanr
 
 from potentials import EquiCalculator
-
-MEV_PER_EV = 1000.0
+from potentials.units import MEV_PER_EV
 
 
 def errors_and_spreads(model: str, frames: list) -> dict[str, np.ndarray]:

@@ -16,8 +16,7 @@ import numpy as np
 from ase.io import read
 
 from potentials import EquiCalculator
-
-MEV_PER_EV = 1000.0
+from potentials.units import MEV_PER_EV
 
 
 def frame_force_rmse_ev_per_angstrom(model: str, frames: list) -> np.ndarray:

@@ -22,7 +22,9 @@ import numpy as np
 from potentials import EquiCalculator
 from potentials.md.options import MDOptions
 from potentials.md.runner import build_dynamics, initialise_velocities
+from potentials.md.trajectory import labelled_copy
 from potentials.model.registry import resolve_model_path, shipped_structure
+from potentials.units import MEV_PER_EV
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the file-only backend
@@ -50,30 +52,29 @@ options = MDOptions("nvt", temperature_kelvin=TEMPERATURE_K, timestep_fs=0.5, se
 initialise_velocities(atoms, options)  # Maxwell-Boltzmann, no net momentum or rotation
 dynamics = build_dynamics(atoms, options)  # ASE's Langevin, friction 0.01 / fs
 
-states, spreads = [], []
+states = []
 
 
 def record() -> None:
-    """Keep the structure (without the model's energy and forces: they are not labels) and
-    the members' spread."""
-    atoms.get_potential_energy()
-    state = atoms.copy()
-    state.info["energy_uncertainty"] = atoms.calc.results["energy_uncertainty"]
-    state.arrays["forces_uncertainty"] = atoms.calc.results["forces_uncertainty"].copy()
+    """Keep the structure and the members' spread, without the model's energy and forces:
+    they are not labels."""
+    atoms.get_potential_energy()  # the calculator's results for this state
+    state = labelled_copy(atoms)
+    state.calc = None
     states.append(state)
-    spreads.append(atoms.calc.results["forces_uncertainty"].max())
 
 
 dynamics.attach(record, interval=1)
 dynamics.run(STEPS)
 
-spreads_mev = 1000 * np.array(spreads)  # [n_states] largest per-atom spread, meV/Å
+spreads_mev = MEV_PER_EV * np.array([s.arrays["forces_uncertainty"].max() for s in states])
 selected = most_uncertain(spreads_mev, NUM_FRAMES, MIN_GAP_STEPS)
 ase.io.write("uncertain_frames.extxyz", [states[i] for i in selected])
 
 figure, axes = plt.subplots(figsize=(7, 3.5))
-axes.plot(np.arange(len(spreads_mev)) * 0.5, spreads_mev, lw=0.7, label="every step")
-axes.plot(np.array(selected) * 0.5, spreads_mev[selected], "o", color="C3", label="selected")
+times_fs = np.arange(len(spreads_mev)) * options.timestep_fs
+axes.plot(times_fs, spreads_mev, lw=0.7, label="every step")
+axes.plot(times_fs[selected], spreads_mev[selected], "o", color="C3", label="selected")
 axes.set(xlabel="time [fs]", ylabel="largest per-atom force spread [meV/Å]",
          title=f"acac committee, Langevin {TEMPERATURE_K:.0f} K")
 axes.legend()

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from potentials.graph import AtomicGraph
+from potentials.units import MEV_PER_EV
 
 METRIC_UNITS = {
     "energy_mae_mev": "meV", "energy_rmse_mev": "meV",
@@ -95,6 +96,6 @@ class ErrorAccumulator:
         out = {}
         for key, sums in self.sums.items():
             if sums.count:
-                out[f"{key}_mae_{suffix[key]}"] = 1000.0 * sums.mae()
-                out[f"{key}_rmse_{suffix[key]}"] = 1000.0 * sums.rmse()
+                out[f"{key}_mae_{suffix[key]}"] = MEV_PER_EV * sums.mae()
+                out[f"{key}_rmse_{suffix[key]}"] = MEV_PER_EV * sums.rmse()
         return out
