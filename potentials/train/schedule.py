@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import torch
@@ -22,8 +23,49 @@ def build_optimizer(model: torch.nn.Module, config: OptimConfig) -> torch.optim.
                amsgrad=config.amsgrad, foreach=True)
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, config: OptimConfig, epochs: int):
-    """ReduceLROnPlateau on the validation loss, cosine annealing over ``epochs``, or None."""
+class TimeCosineSchedule:
+    """Cosine annealing of the learning rate over the wall-clock budget ``optim.max_time``.
+
+    Each parameter group's rate falls from its value when the schedule starts (the start of
+    training, or of stage two) to ``min_lr`` when the training time reaches the budget,
+    following half a cosine of the elapsed fraction. A run thus ends annealed however fast
+    the machine is that day, where an epoch-based cosine cut off by ``max_time`` would stop
+    part-way down; the price is determinism, as the rates follow measured time. The end is
+    read from the config, not saved, so a resume with another ``max_time`` moves it.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, min_lr: float, end_seconds: float,
+                 start_seconds: float = 0.0):
+        self.optimizer = optimizer
+        self.min_lr = min_lr
+        self.end_seconds = end_seconds
+        self.start_seconds = start_seconds
+        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+
+    def step_to(self, elapsed_seconds: float) -> None:
+        """Set the rates for a training time of ``elapsed_seconds`` (s, across resumes)."""
+        span = self.end_seconds - self.start_seconds
+        fraction = 1.0 if span <= 0 else min(max(
+            (elapsed_seconds - self.start_seconds) / span, 0.0), 1.0)
+        factor = 0.5 * (1.0 + math.cos(math.pi * fraction))
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
+            group["lr"] = self.min_lr + (base - self.min_lr) * factor
+
+    def state_dict(self) -> dict:
+        return {"start_seconds": self.start_seconds, "base_lrs": list(self.base_lrs)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.start_seconds = state["start_seconds"]
+        self.base_lrs = list(state["base_lrs"])
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, config: OptimConfig, epochs: int,
+                    start_seconds: float = 0.0):
+    """The scheduler ``config.scheduler`` names, or None.
+
+    ReduceLROnPlateau on the validation loss, cosine annealing over ``epochs``, or cosine
+    annealing from a training time of ``start_seconds`` to ``config.max_time``.
+    """
     if config.scheduler == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(
             optimizer, factor=config.plateau_factor, patience=config.plateau_patience,
@@ -31,12 +73,18 @@ def build_scheduler(optimizer: torch.optim.Optimizer, config: OptimConfig, epoch
     if config.scheduler == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(
             optimizer, T_max=max(epochs, 1), eta_min=config.min_lr)
+    if config.scheduler == "cosine_time":
+        return TimeCosineSchedule(optimizer, config.min_lr,
+                                  parse_duration_seconds(config.max_time), start_seconds)
     return None
 
 
-def step_scheduler(scheduler, valid_loss: float) -> None:
+def step_scheduler(scheduler, valid_loss: float, elapsed_seconds: float) -> None:
+    """Advance ``scheduler`` after an epoch: its validation loss, the training time [s]."""
     if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
         scheduler.step(valid_loss)
+    elif isinstance(scheduler, TimeCosineSchedule):
+        scheduler.step_to(elapsed_seconds)
     elif scheduler is not None:
         scheduler.step()
 

@@ -238,9 +238,9 @@ class Trainer:
             start, lr = time.perf_counter(), self.optimizer.param_groups[0]["lr"]
             train_loss, train_errors = self._train_epoch()
             valid_loss, valid_errors = self.evaluate_graphs(self.splits.valid)
-            step_scheduler(self.scheduler, valid_loss)
             self.state.epoch += 1
             self.state.elapsed_seconds += self.context.max(time.perf_counter() - start)
+            step_scheduler(self.scheduler, valid_loss, self.state.elapsed_seconds)
             self._record_epoch(lr, {"train_loss": train_loss, "valid_loss": valid_loss,
                                     **_prefixed("train", train_errors.summary()),
                                     **_prefixed("valid", valid_errors.summary())})
@@ -375,7 +375,8 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group["lr"] = self.config.loss.stage_two_lr
         self.scheduler = build_scheduler(self.optimizer, self.config.optim,
-                                         self.config.optim.max_epochs - self.state.epoch)
+                                         self.config.optim.max_epochs - self.state.epoch,
+                                         self.state.elapsed_seconds)
         self.state.best_valid_loss = math.inf  # the loss changed meaning
         self.state.epochs_without_improvement = 0
         self._log(f"stage two from epoch {self.state.epoch + 1}: loss weights "

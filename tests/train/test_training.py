@@ -275,3 +275,43 @@ def test_stage_two_can_restart_the_optimiser_moments(acac_h5, tmp_path, reset):
     batches_per_epoch = math.ceil(len(trainer.splits.train) / config.optim.batch_size)
     steps = {int(state["step"]) for state in trainer.optimizer.state.values()}
     assert steps == {(2 if reset else 4) * batches_per_epoch}
+
+
+def _half_cosine(start_lr: float, min_lr: float, fraction: float) -> float:
+    return min_lr + (start_lr - min_lr) * 0.5 * (1 + math.cos(math.pi * min(fraction, 1.0)))
+
+
+def test_time_cosine_anneals_each_stage_to_the_end_of_max_time(acac_h5, tmp_path):
+    """Each epoch's rate follows the time the one before ended at; stage two restarts it.
+
+    A first run of one epoch measures the slow first epoch; the resumed run gets a budget
+    that leaves seconds for each stage, which also checks that a resume moves the end.
+    """
+    lr, min_lr, stage_two_lr = 0.01, 1e-5, 0.002
+    config = tiny_config(acac_h5, tmp_path / "run", **{"optim.max_epochs": 1})
+    config["optim"].update(scheduler="cosine_time", max_time="1h", lr=lr, min_lr=min_lr)
+    config["loss"] = {"stage_two_start": 0.5, "stage_two_lr": stage_two_lr}
+    Trainer(load_config(write_config(tmp_path, config)), show_progress=False).run()
+    budget_s = 2 * float(read_metrics(tmp_path / "run")[0]["time_s"]) + 4.0
+    config["optim"].update(max_epochs=10_000, max_time=f"{budget_s}s")
+    Trainer(load_config(write_config(tmp_path, config)), resume=True, show_progress=False).run()
+    rows = read_metrics(tmp_path / "run")
+    times = [float(row["time_s"]) for row in rows]
+    two = [int(row["stage"]) for row in rows].index(2)
+    assert times[-1] >= budget_s > times[-2]
+    assert times[two - 1] >= 0.5 * budget_s > times[two - 2]
+    expected = [lr, _half_cosine(lr, min_lr, times[0] / 3600)]
+    expected += [_half_cosine(lr, min_lr, t / budget_s) for t in times[1:two - 1]]
+    stage_two_s = times[two - 1]
+    expected += [stage_two_lr] + [
+        _half_cosine(stage_two_lr, min_lr, (t - stage_two_s) / (budget_s - stage_two_s))
+        for t in times[two:-1]]
+    # metrics.csv rounds times to 10 ms, in which the rate changes by less than 2e-5
+    assert [float(row["lr"]) for row in rows] == pytest.approx(expected, abs=5e-5)
+
+
+def test_time_cosine_needs_a_time_budget(acac_h5, tmp_path):
+    config = tiny_config(acac_h5, tmp_path / "run")
+    config["optim"]["scheduler"] = "cosine_time"
+    with pytest.raises(ConfigError, match=r"optim.max_time = None .*'cosine_time'"):
+        load_config(write_config(tmp_path, config))
