@@ -298,15 +298,17 @@ def test_time_cosine_anneals_each_stage_to_the_end_of_max_time(acac_h5, tmp_path
     rows = read_metrics(tmp_path / "run")
     times = [float(row["time_s"]) for row in rows]
     two = [int(row["stage"]) for row in rows].index(2)
-    assert times[-1] >= budget_s > times[-2]
-    assert times[two - 1] >= 0.5 * budget_s > times[two - 2]
+    # metrics.csv rounds times to 10 ms: an epoch ending within 5 ms of a limit may print on it
+    rounding_s = 0.005
+    assert times[-1] + rounding_s >= budget_s > times[-2] - rounding_s
+    assert times[two - 1] + rounding_s >= 0.5 * budget_s > times[two - 2] - rounding_s
     expected = [lr, _half_cosine(lr, min_lr, times[0] / 3600)]
     expected += [_half_cosine(lr, min_lr, t / budget_s) for t in times[1:two - 1]]
     stage_two_s = times[two - 1]
     expected += [stage_two_lr] + [
         _half_cosine(stage_two_lr, min_lr, (t - stage_two_s) / (budget_s - stage_two_s))
         for t in times[two:-1]]
-    # metrics.csv rounds times to 10 ms, in which the rate changes by less than 2e-5
+    # in 10 ms of rounding the rate changes by less than 2e-5
     assert [float(row["lr"]) for row in rows] == pytest.approx(expected, abs=5e-5)
 
 
