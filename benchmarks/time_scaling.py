@@ -27,14 +27,18 @@ from potentials.train.evaluate import evaluate_model
 from potentials.train.metrics import METRIC_UNITS
 
 
-def parse_pairs(texts: list[str], value_type: type) -> list[tuple]:
-    """``KEY=VALUE`` strings -> [(KEY, VALUE)], naming the offending text if malformed."""
+def parse_pairs(texts: list[str], form: str, key_type: type, value_type: type) -> list[tuple]:
+    """``KEY=VALUE`` strings -> [(key_type(KEY), value_type(VALUE))], naming the offending
+    text and the expected ``form`` (e.g. "HOURS=MODEL") if one is malformed."""
     pairs = []
     for text in texts:
         key, sep, value = text.partition("=")
-        if not sep or not key or not value:
-            raise SystemExit(f"expected KEY=VALUE, got {text!r}")
-        pairs.append((key, value_type(value)))
+        try:
+            if not sep or not key or not value:
+                raise ValueError
+            pairs.append((key_type(key), value_type(value)))
+        except ValueError:
+            raise SystemExit(f"expected {form}, got {text!r}") from None
     return pairs
 
 
@@ -95,16 +99,15 @@ def main() -> None:
     parser.add_argument("--target", nargs="*", default=[], help="METRIC=VALUE (meV, meV/Å)")
     parser.add_argument("--plot", help="write a log-log plot to this PNG")
     args = parser.parse_args()
-    runs = parse_pairs(args.runs, str)
-    runs = [(float(h), model) for h, model in runs]
-    targets = dict(parse_pairs(args.target, float))
+    runs = sorted(parse_pairs(args.runs, "HOURS=MODEL", float, str))
+    targets = dict(parse_pairs(args.target, "METRIC=VALUE", str, float))
     unknown = sorted(set(targets) - set(METRIC_UNITS))
     if unknown:
         raise SystemExit(f"unknown metric {unknown[0]!r}; one of {sorted(METRIC_UNITS)}")
-    if len({h for h, _ in runs}) < 2:
-        raise SystemExit("a power law needs runs at two or more different budgets")
-    runs.sort()
     hours = np.array([h for h, _ in runs])
+    if len(hours) < 2 or np.any(np.diff(hours) <= 0):
+        raise SystemExit(f"a power law needs one run per budget, at least two budgets; "
+                         f"got budgets {hours.tolist()} h")
     metrics = [evaluate_model(model, [args.data])[0].metrics for _, model in runs]
     table = {k: np.array([m[k] for m in metrics]) for k in METRIC_UNITS if k in metrics[0]}
     fits = {"all budgets": {k: fit_power_law(hours, e) for k, e in table.items()},
