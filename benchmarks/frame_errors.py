@@ -19,12 +19,19 @@ from potentials import EquiCalculator
 from potentials.units import MEV_PER_EV
 
 
+def force_errors_ev_per_angstrom(model: str, frames: list) -> list[np.ndarray]:
+    """Predicted minus stored forces [n_atoms, 3] of each frame, eV/Å, from ``model`` in
+    float64; the frames are evaluated in batches (``EquiCalculator.evaluate``)."""
+    predictions = EquiCalculator(model=model, dtype="float64").evaluate(frames)
+    return [predicted["forces"] - frame.get_forces()
+            for predicted, frame in zip(predictions, frames, strict=True)]
+
+
 def frame_force_rmse_ev_per_angstrom(model: str, frames: list) -> np.ndarray:
     """Force RMSE of ``model`` (float64) on each frame, eV/Å, against the frame's stored
-    forces; the frames are evaluated in batches (``EquiCalculator.evaluate``)."""
-    predictions = EquiCalculator(model=model, dtype="float64").evaluate(frames)
-    return np.array([np.sqrt(np.mean((predicted["forces"] - frame.get_forces()) ** 2))
-                     for predicted, frame in zip(predictions, frames, strict=True)])
+    forces."""
+    return np.array([np.sqrt(np.mean(error ** 2))
+                     for error in force_errors_ev_per_angstrom(model, frames)])
 
 
 def main() -> None:
