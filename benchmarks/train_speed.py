@@ -84,6 +84,7 @@ def throughput(steps: TrainingSteps, budget_s: float) -> tuple[float, float]:
 
 
 def _category(name: str) -> str:
+    """The part of a training step that the profiler event ``name`` belongs to."""
     if name in ("aten::mm", "aten::bmm", "aten::addmm", "aten::baddbmm"):
         return "matrix products (aten::mm, bmm, addmm)"
     if name.startswith("graph_") or "CompiledFxGraph" in name:
@@ -113,7 +114,7 @@ def print_profile(steps: TrainingSteps, n_steps: int, n_operators: int = 15) -> 
     print("| part | ms per step | share |\n|---|---|---|")
     for name, ms in sorted(categories.items(), key=lambda item: -item[1]):
         print(f"| {name} | {ms:.1f} | {ms / total_ms:.0%} |")
-    print("| operator | input shapes | calls per step | ms per step |\n|---|---|---|---|")
+    print("\n| operator | input shapes | calls per step | ms per step |\n|---|---|---|---|")
     for event in sorted(events, key=lambda e: -per_step_ms[e])[:n_operators]:
         print(f"| {event.key[:60]} | {event.input_shapes} | {event.count / n_steps:.1f} "
               f"| {per_step_ms[event]:.2f} |")
@@ -131,6 +132,8 @@ def main() -> None:
     parser.add_argument("--profile", type=int, metavar="STEPS",
                         help="then profile this many steps and print where the time goes")
     args = parser.parse_args()
+    if args.profile is not None and args.profile < 1:
+        parser.error(f"--profile {args.profile}: expected a number of steps >= 1")
     keep_freed_memory()  # as the Trainer does
     frames = ase.io.read(args.data, ":64")
     config = load_config(args.config).model if args.config else ModelConfig()
