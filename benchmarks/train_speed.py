@@ -11,7 +11,8 @@ Usage: ``python benchmarks/train_speed.py [--data FILE] [--config TRAIN.yaml] [-
 the architecture from a training config's ``model:`` section, the default is `ModelConfig()`.
 ``--profile STEPS`` then profiles that many more steps of each setting with `torch.profiler`
 and prints where a step's time goes: matrix products, the compiler's fused loops, the
-optimiser, the rest, and the costliest operators with their input shapes.
+optimiser, the rest, and the costliest operators with their input shapes (with
+``--name-kernels``, each fused loop by name).
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ def print_profile(steps: TrainingSteps, n_steps: int, n_operators: int = 15) -> 
     """Profile ``n_steps`` steps; print ms per step by category and the costliest operators.
 
     Self times are summed, so nothing is counted twice. With the compiled step the fused
-    loops are one entry per compiled graph unless the compiler names its kernels (the
-    inductor option ``cpp.enable_kernel_profile``, which compiles anew).
+    loops are one entry per compiled graph unless the compiler names its kernels
+    (``--name-kernels``).
     """
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as profiler:
         for _ in range(n_steps):
@@ -131,9 +132,14 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="time the compiled step")
     parser.add_argument("--profile", type=int, metavar="STEPS",
                         help="then profile this many steps and print where the time goes")
+    parser.add_argument("--name-kernels", action="store_true",
+                        help="with --compile: name each fused loop in the profile (inductor's "
+                             "cpp.enable_kernel_profile; compiles anew)")
     args = parser.parse_args()
     if args.profile is not None and args.profile < 1:
         parser.error(f"--profile {args.profile}: expected a number of steps >= 1")
+    if args.name_kernels:
+        torch._inductor.config.cpp.enable_kernel_profile = True
     keep_freed_memory()  # as the Trainer does
     frames = ase.io.read(args.data, ":64")
     config = load_config(args.config).model if args.config else ModelConfig()
