@@ -3,8 +3,7 @@
 How much would a committee of these models gain, and how does that grow with its size? Each
 model is evaluated once per data file (float64, `EquiCalculator.evaluate`); a subset's
 prediction is the mean of its members' energies and forces, which is what a committee file
-(`potentials committee`) predicts. Models may differ in cutoff here, which a committee file
-does not allow.
+(`potentials committee`) predicts; models may differ in cutoff, as a committee's members may.
 
 Usage: ``python benchmarks/committee_errors.py --data A.xyz [B.xyz] --models M1 M2 [M3 ...]``
 (shipped model names or model files; data with reference energies in eV and forces in eV/Å).

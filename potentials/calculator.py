@@ -24,7 +24,7 @@ from ase.calculators.calculator import Calculator, PropertyNotImplementedError, 
 from ase.stress import full_3x3_to_voigt_6_stress
 
 from potentials.device import resolve_device, resolve_dtype
-from potentials.graph import AtomicGraph, batch_graphs, from_atoms
+from potentials.graph import AtomicGraph, batch_graphs, from_atoms, select_edges
 from potentials.memory import keep_freed_memory
 from potentials.model import load_model, predict
 from potentials.model.committee import CommitteePotential, predict_with_spread
@@ -131,11 +131,7 @@ class EquiCalculator(Calculator):
         distances = _checked_distances(graph)
         if self.skin_angstrom == 0:
             return graph
-        inside = distances < self.cutoff_angstrom
-        filtered = copy.copy(graph)
-        filtered.edge_index = graph.edge_index[:, inside]
-        filtered.cell_shifts = graph.cell_shifts[inside]
-        return filtered
+        return select_edges(graph, distances < self.cutoff_angstrom)
 
     # -- ASE interface --------------------------------------------------------------------
     def calculate(self, atoms: ase.Atoms | None = None, properties: Sequence[str] = ("energy",),

@@ -270,8 +270,9 @@ def _add_committee(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "committee", help="combine trained models into one committee model file",
         description="Write one model file whose energies are the mean of those of two or "
-        "more trained models with the same cutoff and elements (for example the same config "
-        "trained with different seeds, one run per core). It is used like any model file.")
+        "more trained models of the same elements (for example the same config trained with "
+        "different seeds, one run per core; members may differ in depth, width and cutoff). "
+        "It is used like any model file.")
     parser.add_argument("members", nargs="+", metavar="MODEL",
                         help="model files or shipped model names (at least 2)")
     parser.add_argument("-o", "--output", required=True, help="committee file to write")
@@ -284,7 +285,7 @@ def _run_committee(args: argparse.Namespace) -> int:
 
     from potentials.data.output import refuse_existing
     from potentials.model.io import save_committee
-    from potentials.model.registry import resolve_model_path
+    from potentials.model.registry import cutoff_text, resolve_model_path
 
     refuse_existing(args.output, args.overwrite)
     paths = [resolve_model_path(member) for member in args.members]
@@ -292,7 +293,7 @@ def _run_committee(args: argparse.Namespace) -> int:
         "members": " ".join(str(path) for path in paths)})
     elements = " ".join(chemical_symbols[z] for z in committee.statistics.atomic_numbers)
     print(f"wrote {args.output}: a committee of {len(paths)} models ({elements}, cutoff "
-          f"{committee.cutoff_angstrom:g} Å)")
+          f"{cutoff_text(committee)} Å)")
     return 0
 
 

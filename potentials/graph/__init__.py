@@ -7,6 +7,7 @@ from potentials.graph.atomic_graph import (
     from_atoms,
     labels_from_atoms,
     lookup_label,
+    select_edges,
     sum_per_structure,
 )
 from potentials.graph.neighbours import neighbour_list
@@ -19,5 +20,6 @@ __all__ = [
     "labels_from_atoms",
     "lookup_label",
     "neighbour_list",
+    "select_edges",
     "sum_per_structure",
 ]

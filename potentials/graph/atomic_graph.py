@@ -26,6 +26,7 @@ Messages flow from neighbour j to centre i; every pair appears in both direction
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import ase
@@ -59,6 +60,15 @@ class AtomicGraph(Data):
     def edge_structure_index(self) -> torch.Tensor:
         """[n_edges] index of the structure each edge belongs to."""
         return self.structure_index[self.edge_index[0]]
+
+
+def select_edges(graph: AtomicGraph, keep: torch.Tensor) -> AtomicGraph:
+    """A shallow copy of ``graph`` with only the edges where ``keep`` [n_edges] (bool) is True;
+    atoms, cells and labels are shared with ``graph``."""
+    selected = copy.copy(graph)
+    selected.edge_index = graph.edge_index[:, keep]
+    selected.cell_shifts = graph.cell_shifts[keep]
+    return selected
 
 
 def build_graph(

@@ -7,7 +7,11 @@ Forces and stress follow from this energy by the same autograd as for one model
 (:func:`potentials.model.predict`), so they are the averages of the members' forces and stress
 and stay conservative and E(3)-equivariant. Members trained from different random starts make
 partly independent errors, which averaging reduces; each call costs the sum of the members'
-costs. All members share one graph, so they must have the same cutoff and elements.
+costs. All members share one graph, built with the largest of their cutoffs, and so must
+have the same elements; a member with a smaller cutoff sees only the edges within its own
+(beyond it they would contribute exactly zero through its cutoff envelope, at full cost), so
+members may differ in cutoff: a short and a long cutoff make more different errors than two
+short ones.
 
 How far the members disagree is a measure of how far a structure lies from what they were
 trained on: :func:`predict_with_spread` returns it alongside the committee's prediction, at
@@ -29,8 +33,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from potentials.graph import AtomicGraph
+from potentials.graph import AtomicGraph, select_edges
 from potentials.model.network import EquivariantPotential
+from potentials.model.predict import edge_vectors as vectors_of_edges
 from potentials.model.predict import predict
 from potentials.model.statistics import DataStatistics
 
@@ -44,17 +49,14 @@ class CommitteePotential(nn.Module):
             raise ValueError(f"a committee needs at least 2 members, got {len(members)}")
         first = members[0]
         for index, member in enumerate(members[1:], start=1):
-            if member.cutoff_angstrom != first.cutoff_angstrom:
-                raise ValueError(
-                    f"committee members need one cutoff: member 0 has "
-                    f"{first.cutoff_angstrom} Å, member {index} {member.cutoff_angstrom} Å")
             if member.statistics.atomic_numbers != first.statistics.atomic_numbers:
                 raise ValueError(
                     f"committee members need the same elements: member 0 has atomic numbers "
                     f"{first.statistics.atomic_numbers}, member {index} "
                     f"{member.statistics.atomic_numbers}")
         self.members = nn.ModuleList(members)
-        self.cutoff_angstrom = first.cutoff_angstrom
+        # The graph's cutoff [Å]: the largest of the members'.
+        self.cutoff_angstrom = max(member.cutoff_angstrom for member in members)
 
     @property
     def statistics(self) -> DataStatistics:
@@ -67,7 +69,30 @@ class CommitteePotential(nn.Module):
 
     def forward(self, graph: AtomicGraph, edge_vectors: torch.Tensor) -> torch.Tensor:
         """Mean per-atom energies [n_atoms] in eV (float64) of the members."""
-        return torch.stack([member(graph, edge_vectors) for member in self.members]).mean(0)
+        energies = []
+        for member in self.members:
+            inside = self._inside_cutoff(member, edge_vectors)
+            if inside is None:
+                energies.append(member(graph, edge_vectors))
+            else:
+                energies.append(member(select_edges(graph, inside), edge_vectors[inside]))
+        return torch.stack(energies).mean(0)
+
+    def _inside_cutoff(self, member: EquivariantPotential, edge_vectors: torch.Tensor
+                       ) -> torch.Tensor | None:
+        """[n_edges] which edges lie within ``member``'s cutoff, or None if all may."""
+        if member.cutoff_angstrom >= self.cutoff_angstrom:
+            return None
+        return edge_vectors.detach().norm(dim=-1) < member.cutoff_angstrom
+
+    def member_graphs(self, graph: AtomicGraph) -> list[AtomicGraph]:
+        """``graph`` as each member sees it: the edges within that member's cutoff."""
+        vectors = vectors_of_edges(graph.pos, graph.cell, graph)
+        graphs = []
+        for member in self.members:
+            inside = self._inside_cutoff(member, vectors)
+            graphs.append(graph if inside is None else select_edges(graph, inside))
+        return graphs
 
 
 def predict_with_spread(committee: CommitteePotential, graph: AtomicGraph,
@@ -80,8 +105,9 @@ def predict_with_spread(committee: CommitteePotential, graph: AtomicGraph,
     ``energy_uncertainty`` [n_structures] in eV and, with forces, ``forces_uncertainty``
     [n_atoms] in eV/Å: the standard deviations over members defined in the module docstring.
     """
-    alone = [predict(member, graph, compute_forces, compute_stress)
-             for member in committee.members]
+    alone = [predict(member, member_graph, compute_forces, compute_stress)
+             for member, member_graph in zip(committee.members, committee.member_graphs(graph),
+                                             strict=True)]
     # every quantity with a leading member axis: [n_members, ...]
     stacked = {key: torch.stack([one[key] for one in alone]) for key in alone[0]}
     results = {key: values.mean(0) for key, values in stacked.items()}

@@ -166,7 +166,7 @@ def save_committee(member_paths: list[str | os.PathLike], path: str | os.PathLik
     """Write a committee of the model files ``member_paths`` to ``path``; return it, loaded.
 
     The members' files are stored unchanged inside the committee file. Raises a
-    ModelFileError if a member is itself a committee or the members do not share cutoff and
+    ModelFileError if a member is itself a committee or the members do not share their
     elements.
     """
     from potentials import __version__

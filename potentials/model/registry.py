@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 MODEL_SUFFIX = ".model"
 PACKAGE_DIRECTORY = Path(__file__).resolve().parent.parent
@@ -64,6 +68,13 @@ def shipped_structure(model_path: Path) -> Path:
     return path
 
 
+def cutoff_text(model: torch.nn.Module) -> str:
+    """A model's cutoff in Å, e.g. "3.5"; for a committee whose members differ, each
+    distinct cutoff, e.g. "3.5 / 5"."""
+    members = getattr(model, "members", [model])
+    return " / ".join(f"{c:g}" for c in sorted({m.cutoff_angstrom for m in members}))
+
+
 def describe_shipped_models() -> str:
     """A table of shipped models: elements, cutoff, members, parameter count, dtype, file."""
     from ase.data import chemical_symbols
@@ -78,7 +89,7 @@ def describe_shipped_models() -> str:
         elements = " ".join(chemical_symbols[z] for z in model.statistics.atomic_numbers)
         n_parameters = sum(p.numel() for p in model.parameters())
         dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
-        rows.append((name, elements, f"{model.cutoff_angstrom:g}", str(members),
+        rows.append((name, elements, cutoff_text(model), str(members),
                      str(n_parameters), dtype,
                      str(path)))
     if len(rows) == 1:

@@ -18,6 +18,7 @@ from potentials.graph import from_atoms
 from potentials.model import EquivariantPotential, ModelFileError, load_model, predict, save_model
 from potentials.model.committee import CommitteePotential, predict_with_spread
 from potentials.model.io import save_committee
+from potentials.model.registry import cutoff_text
 from potentials.train.config import ConfigError, load_config
 from potentials.train.trainer import Trainer
 from tests.builders import SMALL_CONFIGS, STATISTICS, make_model, random_structure
@@ -79,11 +80,34 @@ def test_committee_file_round_trip_and_dtype(member_files):
     assert {p.dtype for p in as_float32.parameters()} == {torch.float32}
 
 
-def test_members_must_share_cutoff_and_elements(member_files, tmp_path):
+def test_members_with_different_cutoffs_each_see_their_own_neighbours(member_files, tmp_path):
+    """A 3.5 Å and a 5 Å member: the committee's graph has the 5 Å edges, and its energies,
+    forces, stress and spread are those of each member on its own cutoff's graph."""
+    torch.manual_seed(3)
     wider = dataclasses.replace(SMALL_CONFIGS["vector-hidden"], cutoff_angstrom=5.0)
-    save_model(EquivariantPotential(wider, STATISTICS), tmp_path / "wide.model")
-    with pytest.raises(ModelFileError, match="member 0 has 3.5 Å, member 1 5.0 Å"):
-        save_committee([member_files[0], tmp_path / "wide.model"], tmp_path / "c.model")
+    save_model(EquivariantPotential(wider, STATISTICS).double(), tmp_path / "wide.model")
+    paths = [member_files[0], tmp_path / "wide.model"]
+    committee = save_committee(paths, tmp_path / "mixed.model")
+    assert committee.cutoff_angstrom == 5.0 and cutoff_text(committee) == "3.5 / 5"
+    atoms = random_structure(6, n_atoms=12, periodic=True)
+    members = [load_model(path) for path in paths]
+    alone = [predict(member, from_atoms(atoms, member.cutoff_angstrom), compute_stress=True)
+             for member in members]
+    graph = from_atoms(atoms, 5.0)
+    n_edges = [from_atoms(atoms, cutoff).edge_index.shape[1] for cutoff in (3.5, 5.0)]
+    assert n_edges[0] < n_edges[1]
+    assert [g.edge_index.shape[1] for g in committee.member_graphs(graph)] == n_edges
+    together = predict(committee, graph, compute_stress=True)
+    with_spread = predict_with_spread(committee, graph, compute_stress=True)
+    for key in ("energies", "energy", "forces", "stress"):
+        mean = 0.5 * (alone[0][key] + alone[1][key])
+        torch.testing.assert_close(together[key], mean, rtol=1e-10, atol=1e-12, msg=key)
+        torch.testing.assert_close(with_spread[key], mean, rtol=1e-10, atol=1e-12, msg=key)
+    half_difference = 0.5 * (alone[0]["energy"] - alone[1]["energy"]).abs()
+    torch.testing.assert_close(with_spread["energy_uncertainty"], half_difference)
+
+
+def test_members_must_share_elements(member_files, tmp_path):
     other = dataclasses.replace(STATISTICS, atomic_numbers=(1, 6, 7))
     save_model(EquivariantPotential(SMALL_CONFIGS["vector-hidden"], other), tmp_path / "n.model")
     with pytest.raises(ModelFileError, match=r"atomic numbers \(1, 6, 8\), member 1 \(1, 6, 7\)"):
