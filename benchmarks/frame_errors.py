@@ -27,11 +27,15 @@ def force_errors_ev_per_angstrom(model: str, frames: list) -> list[np.ndarray]:
             for predicted, frame in zip(predictions, frames, strict=True)]
 
 
+def frame_rmse(errors: list[np.ndarray]) -> np.ndarray:
+    """[n_frames] root mean square of each frame's force errors, in their unit."""
+    return np.array([np.sqrt(np.mean(error ** 2)) for error in errors])
+
+
 def frame_force_rmse_ev_per_angstrom(model: str, frames: list) -> np.ndarray:
     """Force RMSE of ``model`` (float64) on each frame, eV/Å, against the frame's stored
     forces."""
-    return np.array([np.sqrt(np.mean(error ** 2))
-                     for error in force_errors_ev_per_angstrom(model, frames)])
+    return frame_rmse(force_errors_ev_per_angstrom(model, frames))
 
 
 def main() -> None:

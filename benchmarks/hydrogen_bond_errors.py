@@ -29,7 +29,7 @@ from ase.io import read
 from potentials.units import MEV_PER_EV
 
 sys.path.insert(0, str(Path(__file__).parent))
-from frame_errors import force_errors_ev_per_angstrom  # noqa: E402
+from frame_errors import force_errors_ev_per_angstrom, frame_rmse  # noqa: E402
 
 HYDROGEN, OXYGEN = 1, 8
 
@@ -108,9 +108,8 @@ def main() -> None:
     errors = force_errors_ev_per_angstrom(args.model, frames)
     print_shares(errors, frames, outside)
     if args.plot:
-        frame_rmse = MEV_PER_EV * np.array([np.sqrt(np.mean(e ** 2)) for e in errors])
         title = f"{args.model} on {Path(args.data).name}"
-        plot(args.plot, distance, frame_rmse, (low, high), title)
+        plot(args.plot, distance, MEV_PER_EV * frame_rmse(errors), (low, high), title)
 
 
 if __name__ == "__main__":

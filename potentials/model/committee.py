@@ -69,30 +69,24 @@ class CommitteePotential(nn.Module):
 
     def forward(self, graph: AtomicGraph, edge_vectors: torch.Tensor) -> torch.Tensor:
         """Mean per-atom energies [n_atoms] in eV (float64) of the members."""
-        energies = []
-        for member in self.members:
-            inside = self._inside_cutoff(member, edge_vectors)
-            if inside is None:
-                energies.append(member(graph, edge_vectors))
-            else:
-                energies.append(member(select_edges(graph, inside), edge_vectors[inside]))
-        return torch.stack(energies).mean(0)
+        return torch.stack([member(*self._as_seen_by(member, graph, edge_vectors))
+                            for member in self.members]).mean(0)
 
-    def _inside_cutoff(self, member: EquivariantPotential, edge_vectors: torch.Tensor
-                       ) -> torch.Tensor | None:
-        """[n_edges] which edges lie within ``member``'s cutoff, or None if all may."""
+    def _as_seen_by(self, member: EquivariantPotential, graph: AtomicGraph,
+                    edge_vectors: torch.Tensor) -> tuple[AtomicGraph, torch.Tensor]:
+        """``graph`` and its ``edge_vectors`` [n_edges, 3] (Å) restricted to the edges within
+        ``member``'s cutoff."""
         if member.cutoff_angstrom >= self.cutoff_angstrom:
-            return None
-        return edge_vectors.detach().norm(dim=-1) < member.cutoff_angstrom
+            return graph, edge_vectors
+        inside = edge_vectors.detach().norm(dim=-1) < member.cutoff_angstrom
+        return select_edges(graph, inside), edge_vectors[inside]
 
     def member_graphs(self, graph: AtomicGraph) -> list[AtomicGraph]:
         """``graph`` as each member sees it: the edges within that member's cutoff."""
+        if all(m.cutoff_angstrom >= self.cutoff_angstrom for m in self.members):
+            return [graph] * len(self.members)  # no edge vectors needed: the common case
         vectors = vectors_of_edges(graph.pos, graph.cell, graph)
-        graphs = []
-        for member in self.members:
-            inside = self._inside_cutoff(member, vectors)
-            graphs.append(graph if inside is None else select_edges(graph, inside))
-        return graphs
+        return [self._as_seen_by(member, graph, vectors)[0] for member in self.members]
 
 
 def predict_with_spread(committee: CommitteePotential, graph: AtomicGraph,
