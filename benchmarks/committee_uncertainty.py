@@ -90,6 +90,7 @@ def plot(measured: dict[str, dict[str, np.ndarray]], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
     figure, axes = plt.subplots(figsize=(5.5, 5))
     for name, m in measured.items():
@@ -99,6 +100,10 @@ def plot(measured: dict[str, dict[str, np.ndarray]], path: Path) -> None:
     axes.plot([low, high], [low, high], "k--", lw=0.8, label="spread = error")
     axes.set(xscale="log", yscale="log", xlabel="RMS force error per frame [meV/Å]",
              ylabel="RMS committee force spread σ_F per frame [meV/Å]")
+    for axis in (axes.xaxis, axes.yaxis):  # plain numbers at 1, 2, 5 x 10^n, not 4x10^0
+        axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(FormatStrFormatter("%g"))
+        axis.set_minor_formatter(NullFormatter())
     axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=150)
