@@ -9,7 +9,7 @@ and is counted, not failed.
 Crystals (``--npt``): MTK NPT at the given temperature and pressure; reports mean volume,
 temperature and whether the structure stayed intact (no two atoms closer than 1.5 Å).
 
-Usage: ``python benchmarks/md_stability.py --model acac [--temperature 600 --ps 20]``
+Usage: ``python benchmarks/md_stability.py --model acac [--temperature 600 --ps 20] [--compile]``
        ``python benchmarks/md_stability.py --model cuau --npt --temperature 900 --ps 20``
 """
 
@@ -22,6 +22,7 @@ import ase
 import ase.io
 import numpy as np
 from ase.data import covalent_radii
+from tqdm import tqdm
 
 from potentials import EquiCalculator
 from potentials.md.options import MDOptions
@@ -96,11 +97,13 @@ def main() -> None:
     parser.add_argument("--ps", type=float, default=20.0, help="simulated time in ps")
     parser.add_argument("--timestep", type=float, help="fs (default 0.5, npt 2.0)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compile", action="store_true",
+                        help="compiled calculator (same numbers, about half the time per step)")
     args = parser.parse_args()
     timestep = args.timestep or (2.0 if args.npt else 0.5)
     steps = int(round(args.ps * 1000 / timestep))
     atoms = ase.io.read(args.structure or shipped_structure(resolve_model_path(args.model)))
-    atoms.calc = EquiCalculator(model=args.model)
+    atoms.calc = EquiCalculator(model=args.model, compile=args.compile)
     options = MDOptions("npt" if args.npt else "nvt", args.temperature, args.pressure,
                         timestep, steps, friction_per_fs=0.01, seed=args.seed)
     initialise_velocities(atoms, options)
@@ -109,6 +112,7 @@ def main() -> None:
     partners = hydrogen_partners(atoms)
     temperatures, volumes, failure, start = [], [], None, time.perf_counter()
     transfers = 0
+    bar = tqdm(total=steps, unit="step", smoothing=0.1)
     for done in range(0, steps, 100):
         dynamics.run(min(100, steps - done))
         temperatures.append(atoms.get_temperature())
@@ -123,6 +127,9 @@ def main() -> None:
         if failure:
             failure = f"at {(done + 100) * timestep / 1000:.2f} ps: {failure}"
             break
+        bar.update(min(100, steps - done))
+        bar.set_postfix(T_K=f"{temperatures[-1]:.0f}", transfers=transfers)
+    bar.close()
     wall = time.perf_counter() - start
     kind = f"NPT {args.pressure} GPa" if args.npt else "Langevin"
     print(f"{args.model}: {kind} at {args.temperature} K, {steps} steps of {timestep} fs "

@@ -185,7 +185,15 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     parser.add_argument("--device", default="auto")
+    _add_compile_option(parser)
     parser.set_defaults(func=_run_md)
+
+
+def _add_compile_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--compile", action="store_true",
+                        help="evaluate the model through torch.compile: about half the time "
+                        "per step on a CPU, after a first step that compiles for minutes "
+                        "(pays for a few thousand steps or more)")
 
 
 def _run_md(args: argparse.Namespace) -> int:
@@ -200,7 +208,8 @@ def _run_md(args: argparse.Namespace) -> int:
     options = MDOptions(args.ensemble, args.temperature, args.pressure, args.timestep,
                         args.steps, args.friction, write_every=args.write_every,
                         seed=args.seed)
-    atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype)
+    atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
+                                          args.compile)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     output = args.output or f"md-{Path(args.model).stem}-{stamp}.h5"
     print(f"{args.ensemble} MD of {atoms.get_chemical_formula()} ({len(atoms)} atoms) with "
@@ -234,6 +243,7 @@ def _add_relax(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     parser.add_argument("--device", default="auto")
+    _add_compile_option(parser)
     parser.set_defaults(func=_run_relax)
 
 
@@ -246,7 +256,8 @@ def _run_relax(args: argparse.Namespace) -> int:
     from potentials.md.trajectory import labelled_copy
 
     refuse_existing(args.output, args.overwrite)
-    atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype)
+    atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
+                                          args.compile)
     summary = relax(atoms, args.fmax, args.optimizer, args.cell, args.steps)
     ase.io.write(args.output, labelled_copy(atoms))
     print(summary.format())

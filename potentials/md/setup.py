@@ -10,10 +10,11 @@ from potentials.model.registry import resolve_model_path, shipped_structure
 
 
 def load_structure_and_calculator(model: str, structure: str | None, device: str,
-                                  dtype: str) -> ase.Atoms:
-    """Read ``structure`` (default: the one shipped with the model) and attach the model."""
+                                  dtype: str, compile: bool = False) -> ase.Atoms:
+    """Read ``structure`` (default: the one shipped with the model) and attach the model
+    (compiled on its first call if ``compile``)."""
     model_path = resolve_model_path(model)
     path = structure if structure is not None else shipped_structure(model_path)
     atoms = ase.io.read(path)
-    atoms.calc = EquiCalculator(model_path, device=device, dtype=dtype)
+    atoms.calc = EquiCalculator(model_path, device=device, dtype=dtype, compile=compile)
     return atoms

@@ -102,11 +102,18 @@ def predict_with_spread(committee: CommitteePotential, graph: AtomicGraph,
     alone = [predict(member, member_graph, compute_forces, compute_stress)
              for member, member_graph in zip(committee.members, committee.member_graphs(graph),
                                              strict=True)]
+    return mean_and_spread(alone)
+
+
+def mean_and_spread(alone: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The members' mean of every quantity in ``alone`` (one :func:`predict` dict per member)
+    and their spread: ``energy_uncertainty`` [n_structures] eV and, if the dicts have forces,
+    ``forces_uncertainty`` [n_atoms] eV/Å."""
     # every quantity with a leading member axis: [n_members, ...]
     stacked = {key: torch.stack([one[key] for one in alone]) for key in alone[0]}
     results = {key: values.mean(0) for key, values in stacked.items()}
     results["energy_uncertainty"] = stacked["energy"].std(0, correction=0)  # [n_structures]
-    if compute_forces:
+    if "forces" in results:
         # squared distance of each member's force from the mean: [n_members, n_atoms]
         deviation = (stacked["forces"] - results["forces"]).square().sum(-1)
         results["forces_uncertainty"] = deviation.mean(0).sqrt()

@@ -1,4 +1,5 @@
-"""Energies, forces and stress for training from one `torch.compile`d function.
+"""Energies, forces and stress from one `torch.compile`d function, for training and for the
+calculator (``EquiCalculator(..., compile=True)``).
 
 Training differentiates twice: forces are ∂E/∂r, and the loss on forces is differentiated
 again with respect to the weights. `torch.compile` cannot compile a function that calls
@@ -6,7 +7,10 @@ again with respect to the weights. `torch.compile` cannot compile a function tha
 of the traced graph, the compiler fuses the many small element-wise operations of an
 equivariant network into a few loops, and the backward pass of that graph gives the weight
 gradients of a force loss. On a 2-core CPU a training step on acetylacetone takes about half
-the time of the eager step (docs/training.md, "Compiled training").
+the time of the eager step (docs/training.md, "Compiled training"). Called under
+``torch.no_grad()`` the same function keeps no graph to the weights (``torch.func.grad``
+still differentiates by positions and strain), and a calculator call takes about half the
+time of the eager one (docs/benchmarks.md, "Compiled calculator").
 
 The numbers are those of :func:`potentials.model.predict` (to 1e-9 relative in float64,
 `tests/model/test_compiled.py`): the same strain convention and the same stress formula,
@@ -37,8 +41,9 @@ class GraphTensors(NamedTuple):
 
 
 class CompiledPredictor:
-    """``predictor(graph, compute_stress)`` -> the dict of :func:`predict` with forces, for
-    training: derivatives keep their graph so a loss on them can be backpropagated.
+    """``predictor(graph, compute_stress)`` -> the dict of :func:`predict` with forces. With
+    gradients enabled (training) the derivatives keep their graph so a loss on them can be
+    backpropagated; under ``torch.no_grad()`` (the calculator) they keep none.
 
     The first call compiles (minutes on a CPU); later batches of other sizes reuse the
     compiled code (shapes are dynamic), though a new number of structures per batch can

@@ -71,3 +71,15 @@ def test_relax_not_converged_exits_with_3(tmp_path, capsys):
 def test_unknown_model_is_a_one_line_error(capsys):
     assert main(["md", "--model", "no-such-model", "--steps", "1"]) == 1
     assert "neither a file nor a shipped model" in capsys.readouterr().err
+
+
+def test_compiled_relax_gives_the_eager_structure(tmp_path, capsys):
+    """--compile changes how the model is evaluated, not the numbers: the same BFGS path."""
+    model, structure = model_and_structure(tmp_path)
+    outputs = [tmp_path / "eager.xyz", tmp_path / "compiled.xyz"]
+    for output, flags in zip(outputs, ([], ["--compile"]), strict=True):
+        assert main(["relax", "--model", model, "--structure", structure, "--fmax", "0.05",
+                     "--output", str(output), *flags]) == 0
+    eager, compiled = (ase.io.read(output) for output in outputs)
+    assert abs(compiled.positions - eager.positions).max() < 1e-8
+    assert abs(compiled.get_forces() - eager.get_forces()).max() < 1e-8
