@@ -13,8 +13,9 @@ extra cost.
 ``compile=True`` evaluates each model (each committee member) through the `torch.compile`d
 energy-and-gradient function of the compiled training step
 (:class:`~potentials.model.compiled.CompiledPredictor`), run without a weight graph: the same
-numbers to rounding, about half the time per call on a CPU, after a first call that compiles
-for minutes (docs/benchmarks.md, "Compiled calculator").
+numbers to rounding, 1.9 times the MD steps per second on one acetylacetone molecule and
+1.25 to 1.4 times on 120 to 960 atoms (CPU, shipped acac committee), after a first call that
+compiles for minutes (docs/benchmarks.md, "Compiled calculator").
 """
 
 from __future__ import annotations
@@ -74,9 +75,10 @@ class EquiCalculator(Calculator):
     skin_angstrom
         Verlet skin in Å added to the cutoff; 0 rebuilds the neighbour list every call.
     compile
-        Evaluate through `torch.compile`: about twice as fast per call on a CPU for the
-        shipped models, after a first call that compiles for minutes (a C++ compiler must be
-        installed); it pays for MD runs of more than a few thousand steps. Structures with
+        Evaluate through `torch.compile`: up to twice as fast per call on a CPU for small
+        molecules, less from hundreds of atoms on, after a first call that compiles for
+        minutes (a C++ compiler must be installed; the code is cached on disk); it pays for
+        MD runs of more than a few thousand steps. Structures with
         another number of atoms may compile again; a compilation error, or a ninth compiled
         variant, raises instead of running uncompiled.
 

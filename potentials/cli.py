@@ -191,9 +191,9 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
 
 def _add_compile_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compile", action="store_true",
-                        help="evaluate the model through torch.compile: about half the time "
-                        "per step on a CPU, after a first step that compiles for minutes "
-                        "(pays for a few thousand steps or more)")
+                        help="evaluate the model through torch.compile: up to half the time "
+                        "per step on a CPU for small molecules, after a first step that "
+                        "compiles for minutes (pays for a few thousand steps or more)")
 
 
 def _run_md(args: argparse.Namespace) -> int:

@@ -9,8 +9,8 @@ equivariant network into a few loops, and the backward pass of that graph gives 
 gradients of a force loss. On a 2-core CPU a training step on acetylacetone takes about half
 the time of the eager step (docs/training.md, "Compiled training"). Called under
 ``torch.no_grad()`` the same function keeps no graph to the weights (``torch.func.grad``
-still differentiates by positions and strain), and a calculator call takes about half the
-time of the eager one (docs/benchmarks.md, "Compiled calculator").
+still differentiates by positions and strain), and a calculator call on a small molecule
+takes about half the time of the eager one (docs/benchmarks.md, "Compiled calculator").
 
 The numbers are those of :func:`potentials.model.predict` (to 1e-9 relative in float64,
 `tests/model/test_compiled.py`): the same strain convention and the same stress formula,
