@@ -19,18 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-from ase import units
-from ase.md.velocitydistribution import thermalize_momenta
-from ase.md.verlet import VelocityVerlet
-
 from potentials import EquiCalculator
 
 sys.path.insert(0, str(Path(__file__).parent))
-from systems import acac_box  # noqa: E402
-
-TIMESTEP_FS = 0.5
-WARM_UP_STEPS = 5
+from systems import acac_box, warmed_up_verlet  # noqa: E402
 
 
 def run(model: str, n_molecules: int, dtype: str, steps: int, compile: bool
@@ -39,12 +31,10 @@ def run(model: str, n_molecules: int, dtype: str, steps: int, compile: bool
     energy in eV)."""
     atoms = acac_box(n_molecules)
     atoms.calc = EquiCalculator(model=model, dtype=dtype, compile=compile)
-    thermalize_momenta(atoms, temperature_K=300, rng=np.random.default_rng(0))
     start = time.perf_counter()
     atoms.get_forces()
     first_s = time.perf_counter() - start
-    dynamics = VelocityVerlet(atoms, timestep=TIMESTEP_FS * units.fs)
-    dynamics.run(WARM_UP_STEPS)
+    dynamics = warmed_up_verlet(atoms)
     start = time.perf_counter()
     dynamics.run(steps)
     rate = steps / (time.perf_counter() - start)

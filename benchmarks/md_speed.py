@@ -15,27 +15,21 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-from ase import units
-from ase.md.velocitydistribution import thermalize_momenta
-from ase.md.verlet import VelocityVerlet
-
-import potentials.calculator as calculator_module
 from potentials import EquiCalculator
 
 sys.path.insert(0, str(Path(__file__).parent))
 from mace_measured import MACE_MD_STEPS_PER_S_FLOAT64, mace_value  # noqa: E402
-from systems import acac_box  # noqa: E402
-
-TIMESTEP_FS = 0.5
+from systems import MD_TIMESTEP_FS, acac_box, warmed_up_verlet  # noqa: E402
 
 
 class ModelTimer:
-    """Wraps `predict` as the calculator calls it and accumulates the seconds spent in it."""
+    """Wraps a calculator's ``_predict`` (graph -> energy, forces: one model, a committee,
+    compiled or not) and accumulates the seconds spent in it."""
 
-    def __init__(self) -> None:
+    def __init__(self, calculator: EquiCalculator) -> None:
         self.seconds = 0.0
-        self.original = calculator_module.predict
+        self.original = calculator._predict
+        calculator._predict = self
 
     def __call__(self, *args, **kwargs):
         start = time.perf_counter()
@@ -50,17 +44,11 @@ def run(model: str, n_molecules: int, dtype: str, steps: int, skin_angstrom: flo
     model's cutoff in Å)."""
     atoms = acac_box(n_molecules)
     atoms.calc = EquiCalculator(model=model, dtype=dtype, skin_angstrom=skin_angstrom)
-    thermalize_momenta(atoms, temperature_K=300, rng=np.random.default_rng(0))
-    dynamics = VelocityVerlet(atoms, timestep=TIMESTEP_FS * units.fs)
-    dynamics.run(5)  # warm-up
-    timer = ModelTimer()
-    calculator_module.predict = timer
-    try:
-        start = time.perf_counter()
-        dynamics.run(steps)
-        wall = time.perf_counter() - start
-    finally:
-        calculator_module.predict = timer.original
+    dynamics = warmed_up_verlet(atoms)
+    timer = ModelTimer(atoms.calc)
+    start = time.perf_counter()
+    dynamics.run(steps)
+    wall = time.perf_counter() - start
     return (len(atoms), steps / wall, 1 - timer.seconds / wall,
             atoms.calc.neighbour_list_builds, atoms.calc.cutoff_angstrom)
 
@@ -81,7 +69,7 @@ def main() -> None:
             n_atoms, rate, overhead, builds, cutoff = run(args.model, n, dtype, steps, 0.5)
             _, rate_no_skin, _, _, _ = run(args.model, n, dtype, steps, 0.0)
             saved_ms = 1000 * (1 / rate_no_skin - 1 / rate)
-            ns_per_day = rate * TIMESTEP_FS * 86400 / 1e6
+            ns_per_day = rate * MD_TIMESTEP_FS * 86400 / 1e6
             mace = (mace_value(MACE_MD_STEPS_PER_S_FLOAT64, cutoff, n_atoms)
                     if dtype == "float64" else None)
             ratio = f"{rate / mace:.1f}x" if mace else "-"

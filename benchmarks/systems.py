@@ -7,6 +7,9 @@ from pathlib import Path
 import ase
 import ase.io
 import numpy as np
+from ase import units
+from ase.md.velocitydistribution import thermalize_momenta
+from ase.md.verlet import VelocityVerlet
 
 DENSITY_G_PER_CM3 = 0.85
 """88 % of liquid acetylacetone's 0.97 g/cm³: rigid molecules placed at random on a grid
@@ -23,6 +26,22 @@ imports nothing from `potentials` (the MACE benchmark runs it in a venv without 
 def acac_molecule() -> ase.Atoms:
     """The shipped acetylacetone structure (15 atoms)."""
     return ase.io.read(ACAC_STRUCTURE)
+
+
+MD_TIMESTEP_FS = 0.5
+"""Time step of the MD-speed benchmarks."""
+MD_WARM_UP_STEPS = 5
+"""Untimed steps before an MD-speed measurement."""
+
+
+def warmed_up_verlet(atoms: ase.Atoms) -> VelocityVerlet:
+    """Velocity Verlet (``MD_TIMESTEP_FS``) on ``atoms`` and its calculator, from 300 K
+    Maxwell-Boltzmann momenta (seed 0), after ``MD_WARM_UP_STEPS`` untimed steps: the start
+    from which the MD-speed benchmarks time their steps."""
+    thermalize_momenta(atoms, temperature_K=300, rng=np.random.default_rng(0))
+    dynamics = VelocityVerlet(atoms, timestep=MD_TIMESTEP_FS * units.fs)
+    dynamics.run(MD_WARM_UP_STEPS)
+    return dynamics
 
 
 MIN_CONTACT_ANGSTROM = 1.5
