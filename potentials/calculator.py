@@ -20,9 +20,11 @@ compiles for minutes (docs/benchmarks.md, "Compiled calculator").
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import ase
 import numpy as np
@@ -34,13 +36,17 @@ from potentials.device import resolve_device, resolve_dtype
 from potentials.graph import AtomicGraph, batch_graphs, from_atoms, select_edges
 from potentials.memory import keep_freed_memory
 from potentials.model import load_model, predict
-from potentials.model.committee import CommitteePotential, mean_and_spread, predict_with_spread
+from potentials.model.committee import CommitteePotential, mean_and_spread
 from potentials.model.compiled import CompiledPredictor
 from potentials.model.predict import edge_vectors
 from potentials.model.registry import resolve_model_path
 
 MIN_DISTANCE_ANGSTROM = 0.1
 """Atoms closer than this are rejected as unphysical input."""
+
+MemberPredictor = Callable[[AtomicGraph, bool], dict[str, torch.Tensor]]
+"""``f(graph, compute_stress)`` -> energy, per-atom energies, forces (and stress) of one
+model, the dict of :func:`~potentials.model.predict`."""
 
 
 def check_atoms(atoms: ase.Atoms) -> None:
@@ -105,7 +111,10 @@ class EquiCalculator(Calculator):
                                     device=self.device)
         self.is_committee = isinstance(self.model, CommitteePotential)
         members = self.model.members if self.is_committee else [self.model]
-        self._compiled = [CompiledPredictor(m) for m in members] if compile else None
+        self.compile = bool(compile)
+        self._member_predictors: list[MemberPredictor] = [
+            CompiledPredictor(m) if compile else functools.partial(_predict_eager, m)
+            for m in members]
         if self.is_committee:
             self.implemented_properties = [*self.implemented_properties,
                                            *self.uncertainty_properties]
@@ -165,20 +174,16 @@ class EquiCalculator(Calculator):
         self.results = _to_numpy(results, periodic_3d)
 
     def _predict(self, graph: AtomicGraph, compute_stress: bool) -> dict[str, torch.Tensor]:
-        """Energy, forces (stress) and, for a committee, the members' spread."""
-        if self._compiled is not None:
-            return self._predict_compiled(graph, compute_stress)
-        if self.is_committee:
-            return predict_with_spread(self.model, graph, compute_stress=compute_stress)
-        return predict(self.model, graph, compute_forces=True, compute_stress=compute_stress)
+        """Energy, forces (stress) and, for a committee, the members' spread.
 
-    def _predict_compiled(self, graph: AtomicGraph, compute_stress: bool
-                          ) -> dict[str, torch.Tensor]:
-        """`_predict` through each member's compiled function, keeping no weight graph."""
+        Compiled predictors run without a weight graph (`torch.func.grad` inside them still
+        differentiates by positions and strain); eager ones need autograd for their forces.
+        """
         graphs = self.model.member_graphs(graph) if self.is_committee else [graph]
-        with torch.no_grad():  # torch.func.grad inside still differentiates by positions
-            alone = [predictor(member_graph, compute_stress)
-                     for predictor, member_graph in zip(self._compiled, graphs, strict=True)]
+        no_weight_graph = torch.no_grad() if self.compile else contextlib.nullcontext()
+        with no_weight_graph:
+            alone = [predictor(member_graph, compute_stress) for predictor, member_graph
+                     in zip(self._member_predictors, graphs, strict=True)]
         return mean_and_spread(alone) if self.is_committee else alone[0]
 
     # -- many structures at once ---------------------------------------------------------
@@ -201,6 +206,11 @@ class EquiCalculator(Calculator):
             output = self._predict(batch, compute_stress=True)
             results.extend(_split_batch(output, batch, chunk))
         return results
+
+
+def _predict_eager(model: torch.nn.Module, graph: AtomicGraph, compute_stress: bool
+                   ) -> dict[str, torch.Tensor]:
+    return predict(model, graph, compute_forces=True, compute_stress=compute_stress)
 
 
 def _checked_distances(graph: AtomicGraph) -> torch.Tensor:
