@@ -14,8 +14,8 @@ extra cost.
 energy-and-gradient function of the compiled training step
 (:class:`~potentials.model.compiled.CompiledPredictor`), run without a weight graph: the same
 numbers to rounding, 1.9 times the MD steps per second on one acetylacetone molecule and
-1.25 to 1.4 times on 120 to 960 atoms (CPU, shipped acac committee), after a first call that
-compiles for minutes (docs/benchmarks.md, "Compiled calculator").
+1.25 to 1.4 times on 120 to 960 atoms (CPU, a two-member acac committee), after a first
+call that compiles for minutes (docs/benchmarks.md, "Compiled calculator").
 """
 
 from __future__ import annotations
