@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import ase
 import numpy as np
@@ -35,18 +34,19 @@ from ase.stress import full_3x3_to_voigt_6_stress
 from potentials.device import resolve_device, resolve_dtype
 from potentials.graph import AtomicGraph, batch_graphs, from_atoms, select_edges
 from potentials.memory import keep_freed_memory
-from potentials.model import load_model, predict
-from potentials.model.committee import CommitteePotential, mean_and_spread
+from potentials.model import load_model
+from potentials.model.committee import (
+    CommitteePotential,
+    MemberPredictor,
+    eager_predictor,
+    predict_with_spread,
+)
 from potentials.model.compiled import CompiledPredictor
 from potentials.model.predict import edge_vectors
 from potentials.model.registry import resolve_model_path
 
 MIN_DISTANCE_ANGSTROM = 0.1
 """Atoms closer than this are rejected as unphysical input."""
-
-MemberPredictor = Callable[[AtomicGraph, bool], dict[str, torch.Tensor]]
-"""``f(graph, compute_stress)`` -> energy, per-atom energies, forces (and stress) of one
-model, the dict of :func:`~potentials.model.predict`."""
 
 
 def check_atoms(atoms: ase.Atoms) -> None:
@@ -113,8 +113,7 @@ class EquiCalculator(Calculator):
         members = self.model.members if self.is_committee else [self.model]
         self.compile = bool(compile)
         self._member_predictors: list[MemberPredictor] = [
-            CompiledPredictor(m) if compile else functools.partial(_predict_eager, m)
-            for m in members]
+            CompiledPredictor(m) if compile else eager_predictor(m) for m in members]
         if self.is_committee:
             self.implemented_properties = [*self.implemented_properties,
                                            *self.uncertainty_properties]
@@ -179,12 +178,12 @@ class EquiCalculator(Calculator):
         Compiled predictors run without a weight graph (`torch.func.grad` inside them still
         differentiates by positions and strain); eager ones need autograd for their forces.
         """
-        graphs = self.model.member_graphs(graph) if self.is_committee else [graph]
         no_weight_graph = torch.no_grad() if self.compile else contextlib.nullcontext()
         with no_weight_graph:
-            alone = [predictor(member_graph, compute_stress) for predictor, member_graph
-                     in zip(self._member_predictors, graphs, strict=True)]
-        return mean_and_spread(alone) if self.is_committee else alone[0]
+            if self.is_committee:
+                return predict_with_spread(self.model, graph, compute_stress=compute_stress,
+                                           member_predictors=self._member_predictors)
+            return self._member_predictors[0](graph, compute_stress)
 
     # -- many structures at once ---------------------------------------------------------
     def evaluate(self, images: Sequence[ase.Atoms], batch_size: int = 32
@@ -206,11 +205,6 @@ class EquiCalculator(Calculator):
             output = self._predict(batch, compute_stress=True)
             results.extend(_split_batch(output, batch, chunk))
         return results
-
-
-def _predict_eager(model: torch.nn.Module, graph: AtomicGraph, compute_stress: bool
-                   ) -> dict[str, torch.Tensor]:
-    return predict(model, graph, compute_forces=True, compute_stress=compute_stress)
 
 
 def _checked_distances(graph: AtomicGraph) -> torch.Tensor:

@@ -30,6 +30,8 @@ it comes is measured for each shipped committee (``benchmarks/committee_uncertai
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import torch
 from torch import nn
 
@@ -38,6 +40,10 @@ from potentials.model.network import EquivariantPotential
 from potentials.model.predict import edge_vectors as vectors_of_edges
 from potentials.model.predict import predict
 from potentials.model.statistics import DataStatistics
+
+MemberPredictor = Callable[[AtomicGraph, bool], dict[str, torch.Tensor]]
+"""``f(graph, compute_stress)`` -> one member's energy, per-atom energies, forces (and
+stress): the dict of :func:`~potentials.model.predict`."""
 
 
 class CommitteePotential(nn.Module):
@@ -90,7 +96,8 @@ class CommitteePotential(nn.Module):
 
 
 def predict_with_spread(committee: CommitteePotential, graph: AtomicGraph,
-                        compute_forces: bool = True, compute_stress: bool = False
+                        compute_forces: bool = True, compute_stress: bool = False,
+                        member_predictors: Sequence[MemberPredictor] | None = None
                         ) -> dict[str, torch.Tensor]:
     """The committee's prediction, as :func:`~potentials.model.predict` gives it, and the
     members' spread around it.
@@ -98,11 +105,23 @@ def predict_with_spread(committee: CommitteePotential, graph: AtomicGraph,
     Returns the keys of ``predict(committee, graph, ...)`` (the members' means) and
     ``energy_uncertainty`` [n_structures] in eV and, with forces, ``forces_uncertainty``
     [n_atoms] in eV/Å: the standard deviations over members defined in the module docstring.
+    ``member_predictors`` (one per member, in order) replace :func:`predict` for each member,
+    as the calculator's compiled ones do; they decide themselves what they return, so
+    ``compute_forces`` then does not apply.
     """
-    alone = [predict(member, member_graph, compute_forces, compute_stress)
-             for member, member_graph in zip(committee.members, committee.member_graphs(graph),
-                                             strict=True)]
+    if member_predictors is None:
+        member_predictors = [eager_predictor(member, compute_forces)
+                             for member in committee.members]
+    alone = [predictor(member_graph, compute_stress) for predictor, member_graph
+             in zip(member_predictors, committee.member_graphs(graph), strict=True)]
     return mean_and_spread(alone)
+
+
+def eager_predictor(member: nn.Module, compute_forces: bool = True) -> MemberPredictor:
+    """:func:`~potentials.model.predict` of ``member`` as a :data:`MemberPredictor`."""
+    def predict_member(graph: AtomicGraph, compute_stress: bool) -> dict[str, torch.Tensor]:
+        return predict(member, graph, compute_forces, compute_stress)
+    return predict_member
 
 
 def mean_and_spread(alone: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
