@@ -47,7 +47,7 @@ def most_uncertain(spreads: np.ndarray, count: int, min_gap: int) -> list[int]:
 
 
 atoms = ase.io.read(shipped_structure(resolve_model_path("acac")))
-atoms.calc = EquiCalculator(model="acac")  # a committee of two models
+atoms.calc = EquiCalculator(model="acac")  # the shipped committee (docs/models/acac.md)
 options = MDOptions("nvt", temperature_kelvin=TEMPERATURE_K, timestep_fs=0.5, seed=0)
 initialise_velocities(atoms, options)  # Maxwell-Boltzmann, no net momentum or rotation
 dynamics = build_dynamics(atoms, options)  # ASE's Langevin, friction 0.01 / fs
