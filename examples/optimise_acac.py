@@ -26,7 +26,8 @@ for optimiser in (BFGS, FIRE):
     atoms = start.copy()
     atoms.calc = calculator
     initial = atoms.get_potential_energy()
-    converged = optimiser(atoms, logfile=None).run(fmax=FMAX_EV_PER_ANGSTROM, steps=MAX_STEPS)
+    run = optimiser(atoms, logfile=None)
+    converged = run.run(fmax=FMAX_EV_PER_ANGSTROM, steps=MAX_STEPS)
     fmax = np.linalg.norm(atoms.get_forces(), axis=1).max()
-    print(f"{optimiser.__name__}: {initial:.4f} -> {atoms.get_potential_energy():.4f} eV, "
-          f"max |F| {fmax:.4f} eV/Å, converged: {converged}")
+    print(f"{optimiser.__name__}: {initial:.4f} -> {atoms.get_potential_energy():.4f} eV in "
+          f"{run.nsteps} steps, max |F| {fmax:.4f} eV/Å, converged: {converged}")
