@@ -26,8 +26,8 @@ for optimiser in (BFGS, FIRE):
     atoms = start.copy()
     atoms.calc = calculator
     initial = atoms.get_potential_energy()
-    run = optimiser(atoms, logfile=None)
-    converged = run.run(fmax=FMAX_EV_PER_ANGSTROM, steps=MAX_STEPS)
+    minimiser = optimiser(atoms, logfile=None)
+    converged = minimiser.run(fmax=FMAX_EV_PER_ANGSTROM, steps=MAX_STEPS)
     fmax = np.linalg.norm(atoms.get_forces(), axis=1).max()
     print(f"{optimiser.__name__}: {initial:.4f} -> {atoms.get_potential_energy():.4f} eV in "
-          f"{run.nsteps} steps, max |F| {fmax:.4f} eV/Å, converged: {converged}")
+          f"{minimiser.nsteps} steps, max |F| {fmax:.4f} eV/Å, converged: {converged}")
