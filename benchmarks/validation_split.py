@@ -1,12 +1,15 @@
-"""Write the validation frames of a training config to an extended XYZ file.
+"""Write the validation (or training) frames of a training config to an extended XYZ file.
 
 Training splits its training files into training and validation frames with a seeded
-permutation (`potentials.train.data_setup.split_indices`); this writes the same validation
-frames, in file order, so that any model, a committee among them, can be measured on them
-with ``potentials evaluate``:
+permutation (`potentials.train.data_setup.split_indices`, seeded by ``data.split_seed``, else
+by ``seed``); this writes the same validation frames, in file order, so that any model, a
+committee among them, can be measured on them with ``potentials evaluate``:
 
     python benchmarks/validation_split.py trained_models/acac/config.yaml -o acac_valid.xyz
     potentials evaluate acac_valid.xyz ../shared/data/acac/train_600K.xyz --model acac
+
+With ``--training`` it writes the frames the model was trained on instead, to measure the gap
+between training and validation errors of the same weights.
 
 Only for configs without ``valid_files`` whose training files ASE reads (extended XYZ...).
 """
@@ -26,14 +29,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", help="training config (YAML)")
     parser.add_argument("-o", "--output", required=True, help="extended XYZ file to write")
+    parser.add_argument("--training", action="store_true",
+                        help="write the training frames instead of the validation frames")
     args = parser.parse_args()
     config = load_config(args.config)
     if config.data.valid_files:
         raise SystemExit(f"{args.config} names its validation files: {config.data.valid_files}")
     frames = [frame for path in config.data.train_files for frame in ase.io.read(path, ":")]
-    _, valid = split_indices(len(frames), config.data.valid_fraction, config.seed)
-    ase.io.write(args.output, [frames[i] for i in np.sort(valid)], format="extxyz")
-    print(f"wrote {len(valid)} of {len(frames)} frames to {args.output}")
+    split_seed = config.seed if config.data.split_seed is None else config.data.split_seed
+    train, valid = split_indices(len(frames), config.data.valid_fraction, split_seed)
+    chosen = train[: config.data.max_train_frames] if args.training else valid
+    ase.io.write(args.output, [frames[i] for i in np.sort(chosen)], format="extxyz")
+    kind = "training" if args.training else "validation"
+    print(f"wrote {len(chosen)} {kind} frames of {len(frames)} to {args.output}")
 
 
 if __name__ == "__main__":
