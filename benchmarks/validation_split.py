@@ -1,8 +1,8 @@
 """Write the validation (or training) frames of a training config to an extended XYZ file.
 
 Training splits its training files into training and validation frames with a seeded
-permutation (`potentials.train.data_setup.split_indices`, seeded by ``data.split_seed``, else
-by ``seed``); this writes the same validation frames, in file order, so that any model, a
+permutation (`potentials.train.data_setup.pool_split`, seeded by ``data.split_seed``, else by
+``seed``); this writes the same validation frames, in file order, so that any model, a
 committee among them, can be measured on them with ``potentials evaluate``:
 
     python benchmarks/validation_split.py trained_models/acac/config.yaml -o acac_valid.xyz
@@ -19,10 +19,9 @@ from __future__ import annotations
 import argparse
 
 import ase.io
-import numpy as np
 
 from potentials.train.config import load_config
-from potentials.train.data_setup import split_indices
+from potentials.train.data_setup import pool_split
 
 
 def main() -> None:
@@ -36,10 +35,9 @@ def main() -> None:
     if config.data.valid_files:
         raise SystemExit(f"{args.config} names its validation files: {config.data.valid_files}")
     frames = [frame for path in config.data.train_files for frame in ase.io.read(path, ":")]
-    split_seed = config.seed if config.data.split_seed is None else config.data.split_seed
-    train, valid = split_indices(len(frames), config.data.valid_fraction, split_seed)
-    chosen = train[: config.data.max_train_frames] if args.training else valid
-    ase.io.write(args.output, [frames[i] for i in np.sort(chosen)], format="extxyz")
+    train, valid = pool_split(len(frames), config.data, config.seed)
+    chosen = train if args.training else valid
+    ase.io.write(args.output, [frames[i] for i in chosen], format="extxyz")
     kind = "training" if args.training else "validation"
     print(f"wrote {len(chosen)} {kind} frames of {len(frames)} to {args.output}")
 

@@ -90,6 +90,19 @@ def split_indices(n_frames: int, valid_fraction: float, seed: int
     return order[n_valid:], order[:n_valid]
 
 
+def pool_split(n_pool: int, config: DataConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (train, valid) indices into the ``n_pool`` frames of ``config.train_files``.
+
+    Seeded by ``config.split_seed``, or by ``seed`` if that is None, so that committee members
+    trained from different seeds can share their validation frames; the training share is
+    capped at ``config.max_train_frames``. With ``valid_files`` every pool frame trains.
+    """
+    fraction = 0.0 if config.valid_files else config.valid_fraction
+    split_seed = seed if config.split_seed is None else config.split_seed
+    train_index, valid_index = split_indices(n_pool, fraction, split_seed)
+    return np.sort(train_index[: config.max_train_frames]), np.sort(valid_index)
+
+
 def load_graphs(dataset: GraphDataset, description: str, progress: bool = True
                 ) -> list[AtomicGraph]:
     """Build every graph of ``dataset`` once, with a progress bar unless ``progress`` is off."""
@@ -149,10 +162,8 @@ def split_datasets(config: DataConfig, cutoff_angstrom: float, seed: int, dtype:
                    ) -> SplitDatasets:
     """Convert inputs if needed and split them, seeded, into lazy datasets of ``dtype``.
 
-    The split is seeded by ``config.split_seed``, or by ``seed`` if that is None, so that
-    committee members trained from different seeds can share their validation frames.
-    ``shard`` picks this process's share of every split's frame indices (distributed
-    training); ``progress`` shows bars while files are converted.
+    The split is `pool_split`'s. ``shard`` picks this process's share of every split's frame
+    indices (distributed training); ``progress`` shows bars while files are converted.
     """
     options = ReadOptions(config.energy_key, config.forces_key, config.stress_key)
 
@@ -166,12 +177,10 @@ def split_datasets(config: DataConfig, cutoff_angstrom: float, seed: int, dtype:
 
     train_files = hdf5(config.train_files)
     n_pool = len(GraphDataset(train_files, cutoff_angstrom, dtype))
-    fraction = 0.0 if config.valid_files else config.valid_fraction
-    split_seed = seed if config.split_seed is None else config.split_seed
-    train_index, valid_index = split_indices(n_pool, fraction, split_seed)
-    train = dataset(train_files, np.sort(train_index[: config.max_train_frames]))
+    train_index, valid_index = pool_split(n_pool, config, seed)
+    train = dataset(train_files, train_index)
     valid = (dataset(hdf5(config.valid_files)) if config.valid_files
-             else dataset(train_files, np.sort(valid_index)))
+             else dataset(train_files, valid_index))
     test = {Path(p).stem: dataset(hdf5([p])) for p in config.test_files}
     return SplitDatasets(train, valid, test)
 
