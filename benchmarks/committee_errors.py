@@ -4,9 +4,12 @@ How much would a committee of these models gain, and how does that grow with its
 model is evaluated once per data file (float64, `EquiCalculator.evaluate`); a subset's
 prediction is the mean of its members' energies and forces, which is what a committee file
 (`potentials committee`) predicts; models may differ in cutoff, as a committee's members may.
+A committee given as a model stands for its members, named ``NAME[1]``, ``NAME[2]``...: with
+``--models ethanol`` every subset of the shipped ethanol committee's members is measured.
 
-Usage: ``python benchmarks/committee_errors.py --data A.xyz [B.xyz] --models M1 M2 [M3 ...]``
-(shipped model names or model files; data with reference energies in eV and forces in eV/Å).
+Usage: ``python benchmarks/committee_errors.py --data A.xyz [B.xyz] --models M1 [M2 ...]``
+(shipped model names or model files, at least 2 models or members in all; data with reference
+energies in eV and forces in eV/Å).
 """
 
 from __future__ import annotations
@@ -16,13 +19,25 @@ import itertools
 from pathlib import Path
 
 import numpy as np
+import torch
 from ase.io import read
 
 from potentials import EquiCalculator
+from potentials.model.committee import CommitteePotential
+from potentials.model.io import load_model
+from potentials.model.registry import resolve_model_path
 from potentials.units import MEV_PER_EV
 
 
-def predictions(model: str, frames: list) -> tuple[np.ndarray, np.ndarray]:
+def members_of(model: str) -> dict[str, torch.nn.Module]:
+    """``model`` loaded in float64 by its name, or for a committee each member as NAME[i]."""
+    loaded = load_model(resolve_model_path(model), dtype=torch.float64)
+    if isinstance(loaded, CommitteePotential):
+        return {f"{model}[{i}]": member for i, member in enumerate(loaded.members, start=1)}
+    return {model: loaded}
+
+
+def predictions(model: torch.nn.Module, frames: list) -> tuple[np.ndarray, np.ndarray]:
     """Energies [n_frames] eV and stacked forces [n_atoms_total, 3] eV/Å of ``model``."""
     results = EquiCalculator(model=model, dtype="float64").evaluate(frames)
     return (np.array([r["energy"] for r in results]),
@@ -32,17 +47,21 @@ def predictions(model: str, frames: list) -> tuple[np.ndarray, np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", required=True, help="labelled structure files")
-    parser.add_argument("--models", nargs="+", required=True, help="at least 2 models")
+    parser.add_argument("--models", nargs="+", required=True,
+                        help="models; a committee stands for its members")
     args = parser.parse_args()
+    models = {name: module for model in args.models for name, module in members_of(model).items()}
+    if len(models) < 2:
+        parser.error(f"--models {' '.join(args.models)}: {len(models)} model, at least 2 needed")
     print("| data | members | E RMSE [meV] | E MAE [meV] | F RMSE [meV/Å] | F MAE [meV/Å] |")
     print("|---|---|---|---|---|---|")
     for path in args.data:
         frames = read(path, ":")
         energy_ref = np.array([frame.get_potential_energy() for frame in frames])
         forces_ref = np.concatenate([frame.get_forces() for frame in frames])
-        predicted = {model: predictions(model, frames) for model in args.models}
-        for size in range(1, len(args.models) + 1):
-            for members in itertools.combinations(args.models, size):
+        predicted = {name: predictions(module, frames) for name, module in models.items()}
+        for size in range(1, len(models) + 1):
+            for members in itertools.combinations(models, size):
                 energy = np.mean([predicted[m][0] for m in members], axis=0) - energy_ref
                 forces = np.mean([predicted[m][1] for m in members], axis=0) - forces_ref
                 values = MEV_PER_EV * np.array([
