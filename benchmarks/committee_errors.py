@@ -29,17 +29,21 @@ from potentials.model.registry import resolve_model_path
 from potentials.units import MEV_PER_EV
 
 
-def members_of(model: str) -> dict[str, torch.nn.Module]:
-    """``model`` loaded in float64 by its name, or for a committee each member as NAME[i]."""
+def calculators_of(model: str) -> dict[str, EquiCalculator]:
+    """A float64 calculator for ``model`` by its name, or for a committee one per member,
+    named NAME[i]."""
     loaded = load_model(resolve_model_path(model), dtype=torch.float64)
     if isinstance(loaded, CommitteePotential):
-        return {f"{model}[{i}]": member for i, member in enumerate(loaded.members, start=1)}
-    return {model: loaded}
+        members = {f"{model}[{i}]": member for i, member in enumerate(loaded.members, start=1)}
+    else:
+        members = {model: loaded}
+    return {name: EquiCalculator(model=member, dtype="float64")
+            for name, member in members.items()}
 
 
-def predictions(model: torch.nn.Module, frames: list) -> tuple[np.ndarray, np.ndarray]:
-    """Energies [n_frames] eV and stacked forces [n_atoms_total, 3] eV/Å of ``model``."""
-    results = EquiCalculator(model=model, dtype="float64").evaluate(frames)
+def predictions(calculator: EquiCalculator, frames: list) -> tuple[np.ndarray, np.ndarray]:
+    """Energies [n_frames] eV and stacked forces [n_atoms_total, 3] eV/Å of ``calculator``."""
+    results = calculator.evaluate(frames)
     return (np.array([r["energy"] for r in results]),
             np.concatenate([r["forces"] for r in results]))
 
@@ -50,7 +54,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", required=True,
                         help="models; a committee stands for its members")
     args = parser.parse_args()
-    models = {name: module for model in args.models for name, module in members_of(model).items()}
+    models = {name: calculator for model in args.models
+              for name, calculator in calculators_of(model).items()}
     if len(models) < 2:
         parser.error(f"--models {' '.join(args.models)}: {len(models)} model, at least 2 needed")
     print("| data | members | E RMSE [meV] | E MAE [meV] | F RMSE [meV/Å] | F MAE [meV/Å] |")
@@ -59,7 +64,8 @@ def main() -> None:
         frames = read(path, ":")
         energy_ref = np.array([frame.get_potential_energy() for frame in frames])
         forces_ref = np.concatenate([frame.get_forces() for frame in frames])
-        predicted = {name: predictions(module, frames) for name, module in models.items()}
+        predicted = {name: predictions(calculator, frames)
+                     for name, calculator in models.items()}
         for size in range(1, len(models) + 1):
             for members in itertools.combinations(models, size):
                 energy = np.mean([predicted[m][0] for m in members], axis=0) - energy_ref
