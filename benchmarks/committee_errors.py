@@ -54,6 +54,9 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", required=True,
                         help="models; a committee stands for its members")
     args = parser.parse_args()
+    repeated = sorted({model for model in args.models if args.models.count(model) > 1})
+    if repeated:
+        parser.error(f"--models: {' '.join(repeated)} given more than once")
     models = {name: calculator for model in args.models
               for name, calculator in calculators_of(model).items()}
     if len(models) < 2:

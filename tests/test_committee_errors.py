@@ -20,14 +20,20 @@ ROOT = Path(__file__).parent.parent
 FRAMES = ROOT / "tests" / "fixtures" / "ethanol_5.xyz"
 
 
-def _rows(*models: Path) -> dict[str, np.ndarray]:
-    """Members of each table row -> (E RMSE, E MAE, F RMSE, F MAE) in meV and meV/Å."""
-    output = subprocess.run(
+def _run(*models: Path) -> subprocess.CompletedProcess:
+    """The benchmark on the fixture frames with ``models``; output captured as text."""
+    return subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "committee_errors.py"), "--data", str(FRAMES),
          "--models", *map(str, models)],
-        check=True, capture_output=True, text=True, timeout=300).stdout
+        capture_output=True, text=True, timeout=300)
+
+
+def _rows(*models: Path) -> dict[str, np.ndarray]:
+    """Members of each table row -> (E RMSE, E MAE, F RMSE, F MAE) in meV and meV/Å."""
+    run = _run(*models)
+    assert run.returncode == 0, run.stderr
     rows = {}
-    for line in output.splitlines()[2:]:
+    for line in run.stdout.splitlines()[2:]:
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         rows[cells[1]] = np.array([float(value) for value in cells[2:]])
     return rows
@@ -56,3 +62,11 @@ def test_a_committee_stands_for_its_members(tmp_path):
                                       np.sqrt(np.mean(forces ** 2)), np.mean(np.abs(forces))])
     both = expanded[f"{committee}[1] + {committee}[2]"]
     np.testing.assert_allclose(both, expected, rtol=0, atol=0.006)  # table rounds to 0.01
+
+
+def test_a_model_given_twice_is_refused(tmp_path):
+    model = tmp_path / "a.model"
+    save_model(make_model("vector-hidden"), model)
+    run = _run(model, model)
+    assert run.returncode != 0
+    assert f"{model} given more than once" in run.stderr
