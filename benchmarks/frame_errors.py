@@ -3,9 +3,12 @@
 An overall force RMSE can rise because most frames got worse or because a few got much worse.
 For each model this prints the distribution of the per-frame force RMSE (median, 90th and
 99th percentile, largest, overall), the share of its squared error in its worst frames, and,
-for two models, on how many frames the first is worse than the second.
+for two models, on how many frames the first is worse than the second. With ``--reference
+MODEL`` the errors are measured against that model's float64 forces instead of the stored
+ones: how closely a model reproduces another (a distilled model its committee, say).
 
-Usage: ``python benchmarks/frame_errors.py DATA.xyz --models acac other.model [--worst 10]``
+Usage: ``python benchmarks/frame_errors.py DATA.xyz --models acac other.model [--worst 10]
+[--reference MODEL]``
 """
 
 from __future__ import annotations
@@ -19,12 +22,20 @@ from potentials import EquiCalculator
 from potentials.units import MEV_PER_EV
 
 
-def force_errors_ev_per_angstrom(model: str, frames: list) -> list[np.ndarray]:
-    """Predicted minus stored forces [n_atoms, 3] of each frame, eV/Å, from ``model`` in
-    float64; the frames are evaluated in batches (``EquiCalculator.evaluate``)."""
-    predictions = EquiCalculator(model=model, dtype="float64").evaluate(frames)
-    return [predicted["forces"] - frame.get_forces()
-            for predicted, frame in zip(predictions, frames, strict=True)]
+def predicted_forces(model: str, frames: list) -> list[np.ndarray]:
+    """Forces [n_atoms, 3] in eV/Å of each frame from ``model`` in float64, evaluated in
+    batches (``EquiCalculator.evaluate``)."""
+    return [predicted["forces"]
+            for predicted in EquiCalculator(model=model, dtype="float64").evaluate(frames)]
+
+
+def force_errors_ev_per_angstrom(model: str, frames: list,
+                                 reference: list[np.ndarray] | None = None) -> list[np.ndarray]:
+    """Forces of ``model`` (float64) minus ``reference`` (default: the stored forces)
+    [n_atoms, 3] of each frame, eV/Å."""
+    reference = reference or [frame.get_forces() for frame in frames]
+    return [predicted - expected for predicted, expected
+            in zip(predicted_forces(model, frames), reference, strict=True)]
 
 
 def frame_rmse(errors: list[np.ndarray]) -> np.ndarray:
@@ -32,10 +43,11 @@ def frame_rmse(errors: list[np.ndarray]) -> np.ndarray:
     return np.array([np.sqrt(np.mean(error ** 2)) for error in errors])
 
 
-def frame_force_rmse_ev_per_angstrom(model: str, frames: list) -> np.ndarray:
-    """Force RMSE of ``model`` (float64) on each frame, eV/Å, against the frame's stored
-    forces."""
-    return frame_rmse(force_errors_ev_per_angstrom(model, frames))
+def frame_force_rmse_ev_per_angstrom(model: str, frames: list,
+                                     reference: list[np.ndarray] | None = None) -> np.ndarray:
+    """Force RMSE of ``model`` (float64) on each frame, eV/Å, against ``reference`` (default:
+    the frame's stored forces)."""
+    return frame_rmse(force_errors_ev_per_angstrom(model, frames, reference))
 
 
 def main() -> None:
@@ -45,10 +57,15 @@ def main() -> None:
                         help="shipped model names or model files")
     parser.add_argument("--worst", type=int, default=10,
                         help="how many worst frames to report for each model")
+    parser.add_argument("--reference", help="measure against this model's forces instead of "
+                        "the stored ones (shipped model name or model file)")
     args = parser.parse_args()
     frames = read(args.data, ":")
-    errors = {model: frame_force_rmse_ev_per_angstrom(model, frames) for model in args.models}
-    print(f"{args.data}: {len(frames)} frames; per-frame force RMSE [meV/Å]\n")
+    reference = predicted_forces(args.reference, frames) if args.reference else None
+    errors = {model: frame_force_rmse_ev_per_angstrom(model, frames, reference)
+              for model in args.models}
+    against = f"{args.reference}'s forces" if args.reference else "the stored forces"
+    print(f"{args.data}: {len(frames)} frames; per-frame force RMSE [meV/Å] against {against}\n")
     print(f"| model | median | 90 % | 99 % | largest | overall RMSE | share of squared "
           f"error in worst {args.worst} frames |")
     print("|---|---|---|---|---|---|---|")
