@@ -40,10 +40,10 @@ from ase import units
 from ase.calculators.singlepoint import SinglePointCalculator
 from tqdm import tqdm
 
+from potentials import EquiCalculator
 from potentials.data import write_atoms
-from potentials.device import resolve_device
-from potentials.graph import batch_graphs, from_atoms
-from potentials.model import load_model, predict
+from potentials.model import load_model
+from potentials.model.committee import CommitteePotential
 from potentials.model.registry import resolve_model_path
 
 
@@ -60,7 +60,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=80, help="MD steps from each structure")
     parser.add_argument("--every", type=int, default=20, help="steps between snapshots")
     parser.add_argument("--batch-size", type=int, default=50,
-                        help="structures per labelling call of the teacher")
+                        help="structures per batched call of the driver and of the teacher")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--overwrite", action="store_true")
@@ -70,44 +70,33 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def predict_structures(model: torch.nn.Module, structures: Sequence[ase.Atoms],
-                       dtype: torch.dtype, device: torch.device) -> dict[str, np.ndarray]:
-    """``energy`` [n_structures] eV, ``forces`` [n_atoms, 3] eV/Å (all structures, in order)
-    and, when every cell is periodic in 3-D, ``stress`` [n_structures, 3, 3] eV/Å³."""
-    with_stress = all(atoms.pbc.all() for atoms in structures)
-    batch = batch_graphs([from_atoms(atoms, model.cutoff_angstrom, dtype=dtype)
-                          for atoms in structures]).to(device)
-    output = predict(model, batch, compute_stress=with_stress)
-    keys = ("energy", "forces", "stress") if with_stress else ("energy", "forces")
-    return {key: output[key].detach().cpu().double().numpy() for key in keys}
-
-
-def initial_velocities(structures: Sequence[ase.Atoms], masses_amu: np.ndarray,
-                       temperature_k: float, rng: np.random.Generator) -> np.ndarray:
-    """[n_atoms, 3] Maxwell–Boltzmann velocities [Å/ASE time], each structure at rest."""
+def initial_velocities(masses_amu: np.ndarray, counts: Sequence[int], temperature_k: float,
+                       rng: np.random.Generator) -> np.ndarray:
+    """[n_atoms, 3] Maxwell–Boltzmann velocities [Å/ASE time] of structures of ``counts``
+    atoms each, in order, every structure at rest."""
     velocities = rng.normal(size=(len(masses_amu), 3)) * np.sqrt(
         units.kB * temperature_k / masses_amu)[:, None]
-    starts = np.cumsum([0] + [len(atoms) for atoms in structures[:-1]])
+    starts = np.cumsum([0, *counts[:-1]])
     momentum = np.add.reduceat(velocities * masses_amu[:, None], starts)
     total_mass = np.add.reduceat(masses_amu, starts)
-    counts = [len(atoms) for atoms in structures]
     return velocities - np.repeat(momentum / total_mass[:, None], counts, axis=0)
 
 
-def run_md(driver: torch.nn.Module, structures: list[ase.Atoms], args: argparse.Namespace,
-           device: torch.device, rng: np.random.Generator) -> list[ase.Atoms]:
+def run_md(driver: EquiCalculator, structures: list[ase.Atoms], args: argparse.Namespace,
+           rng: np.random.Generator) -> list[ase.Atoms]:
     """Velocity Verlet on all ``structures`` at once; a copy of each every ``args.every``."""
     counts = [len(atoms) for atoms in structures]
-    bounds = np.cumsum([0] + counts)
+    bounds = np.cumsum([0, *counts])
     masses = np.concatenate([atoms.get_masses() for atoms in structures])
     positions = np.concatenate([atoms.positions for atoms in structures])
-    velocities = initial_velocities(structures, masses, args.temperature_k, rng)
+    velocities = initial_velocities(masses, counts, args.temperature_k, rng)
     step_size = args.time_step_fs * units.fs
 
     def forces_at(new_positions: np.ndarray) -> np.ndarray:
         for atoms, start, stop in zip(structures, bounds[:-1], bounds[1:], strict=True):
             atoms.positions = new_positions[start:stop]
-        return predict_structures(driver, structures, torch.float32, device)["forces"]
+        results = driver.evaluate(structures, batch_size=args.batch_size)
+        return np.concatenate([result["forces"] for result in results])
 
     forces = forces_at(positions)
     snapshots = []
@@ -128,43 +117,36 @@ def run_md(driver: torch.nn.Module, structures: list[ase.Atoms], args: argparse.
     return snapshots
 
 
-def label(teacher: torch.nn.Module, snapshots: list[ase.Atoms], batch_size: int,
-          device: torch.device) -> None:
-    """Attach the teacher's float64 energy, forces (and stress) to every snapshot."""
+def label(teacher: EquiCalculator, snapshots: list[ase.Atoms], batch_size: int) -> None:
+    """Attach the teacher's energy, forces (and, for 3-D periodic cells, stress) to every
+    snapshot."""
     for first in tqdm(range(0, len(snapshots), batch_size), desc="labelling", unit="batch"):
         chunk = snapshots[first:first + batch_size]
-        labels = predict_structures(teacher, chunk, torch.float64, device)
-        start = 0
-        for k, atoms in enumerate(chunk):
-            stop = start + len(atoms)
-            results = {"energy": float(labels["energy"][k]),
-                       "forces": labels["forces"][start:stop]}
-            if "stress" in labels:
-                results["stress"] = labels["stress"][k]
-            atoms.calc = SinglePointCalculator(atoms, **results)
-            start = stop
+        for atoms, result in zip(chunk, teacher.evaluate(chunk, batch_size), strict=True):
+            labels = {key: result[key] for key in ("energy", "forces", "stress") if key in result}
+            atoms.calc = SinglePointCalculator(atoms, **labels)
 
 
-def driver_of(path: str, member: int, device: torch.device) -> torch.nn.Module:
-    """Member ``member`` (1-based) of the committee at ``path``, or the model itself, float32."""
-    model = load_model(path, dtype=torch.float32, device=device)
-    members = list(getattr(model, "members", [model]))
+def driver_of(path: str, member: int, device: str) -> EquiCalculator:
+    """A float32 calculator of member ``member`` (1-based) of the committee at ``path``, or of
+    the model itself."""
+    model = load_model(path, dtype=torch.float32)
+    members = list(model.members) if isinstance(model, CommitteePotential) else [model]
     if not 1 <= member <= len(members):
         raise SystemExit(f"--driver-member {member} is out of range: {path} has "
                          f"{len(members)} member(s)")
-    return members[member - 1]
+    return EquiCalculator(model=members[member - 1], device=device, dtype="float32")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    device = resolve_device(args.device)
     path = str(resolve_model_path(args.teacher))
     structures = ase.io.read(args.structures, ":")
     start = time.perf_counter()
-    snapshots = run_md(driver_of(path, args.driver_member, device), structures, args, device,
+    snapshots = run_md(driver_of(path, args.driver_member, args.device), structures, args,
                        np.random.default_rng(args.seed))
-    label(load_model(path, dtype=torch.float64, device=device), snapshots, args.batch_size,
-          device)
+    label(EquiCalculator(model=path, device=args.device, dtype="float64"), snapshots,
+          args.batch_size)
     count = write_atoms(args.output, snapshots, name="committee_md", overwrite=args.overwrite)
     print(f"wrote {count} frames to {args.output} in {time.perf_counter() - start:.0f} s")
 

@@ -61,5 +61,4 @@ def test_labels_are_the_committee_prediction(distilled):
 def test_driver_member_out_of_range_names_the_count():
     script = load_script()
     with pytest.raises(SystemExit, match="--driver-member 12 is out of range: .* has 9 member"):
-        script.driver_of(str(script.resolve_model_path("ethanol")), 12,
-                         script.resolve_device("cpu"))
+        script.driver_of(str(script.resolve_model_path("ethanol")), 12, "cpu")
