@@ -24,15 +24,14 @@ from ase.io import read
 
 from potentials import EquiCalculator
 from potentials.model.committee import CommitteePotential
-from potentials.model.io import load_model
-from potentials.model.registry import resolve_model_path
+from potentials.model.registry import load_named_model
 from potentials.units import MEV_PER_EV
 
 
 def calculators_of(model: str) -> dict[str, EquiCalculator]:
     """A float64 calculator for ``model`` by its name, or for a committee one per member,
     named NAME[i]."""
-    loaded = load_model(resolve_model_path(model), dtype=torch.float64)
+    loaded = load_named_model(model, dtype=torch.float64)
     if isinstance(loaded, CommitteePotential):
         members = {f"{model}[{i}]": member for i, member in enumerate(loaded.members, start=1)}
     else:

@@ -5,7 +5,8 @@ One acetylacetone molecule (15 atoms) and periodic boxes of them at 0.85 g/cm³ 
 memory is its own. Prints ms per call, µs per atom, peak RSS, and the speed-up over MACE
 at the model's cutoff, measured on this machine (mace_measured.py).
 
-Usage: ``python benchmarks/model_speed.py [--model acac] [--sizes 1 8 64 512]``
+Usage: ``python benchmarks/model_speed.py [--model acac] [--sizes 1 8 64 512]`` (``--model
+acac[9]`` for member 9 of the acac committee alone)
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ optimisation makes thousands of calls, so the steady state is the number that ma
 
 
 def measure(model_name: str, n_molecules: int, dtype: str, budget_s: float) -> dict:
-    """Time ``predict`` (energy and forces) on one box; returns a result row."""
+    """Time energy and forces on one box as the calculator computes them (a committee's
+    members one after another); returns a result row."""
     import torch
 
     sys.path.insert(0, str(Path(__file__).parent))
@@ -37,20 +39,20 @@ def measure(model_name: str, n_molecules: int, dtype: str, budget_s: float) -> d
 
     from potentials.graph import from_atoms
     from potentials.memory import keep_freed_memory
-    from potentials.model import load_model, predict
-    from potentials.model.registry import resolve_model_path
+    from potentials.model.committee import predict_members_in_turn
+    from potentials.model.registry import load_named_model
 
     keep_freed_memory()  # as EquiCalculator does
     torch_dtype = getattr(torch, dtype)
-    model = load_model(resolve_model_path(model_name), dtype=torch_dtype)
+    model = load_named_model(model_name, dtype=torch_dtype)
     atoms = acac_box(n_molecules)
     graph = from_atoms(atoms, model.cutoff_angstrom, dtype=torch_dtype)
     for _ in range(WARM_UP_CALLS):
-        predict(model, graph)
+        predict_members_in_turn(model, graph)
     times, start = [], time.perf_counter()
     while len(times) < 3 or (time.perf_counter() - start < budget_s and len(times) < 50):
         tick = time.perf_counter()
-        predict(model, graph)
+        predict_members_in_turn(model, graph)
         times.append(time.perf_counter() - tick)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"atoms": len(atoms), "edges": int(graph.edge_index.shape[1]), "dtype": dtype,

@@ -34,7 +34,6 @@ from ase.stress import full_3x3_to_voigt_6_stress
 from potentials.device import resolve_device, resolve_dtype
 from potentials.graph import AtomicGraph, batch_graphs, from_atoms, select_edges
 from potentials.memory import keep_freed_memory
-from potentials.model import load_model
 from potentials.model.committee import (
     CommitteePotential,
     MemberPredictor,
@@ -43,7 +42,7 @@ from potentials.model.committee import (
 )
 from potentials.model.compiled import CompiledPredictor
 from potentials.model.predict import edge_vectors
-from potentials.model.registry import resolve_model_path
+from potentials.model.registry import load_named_model
 
 MIN_DISTANCE_ANGSTROM = 0.1
 """Atoms closer than this are rejected as unphysical input."""
@@ -72,7 +71,9 @@ class EquiCalculator(Calculator):
     ----------
     model
         Name of a shipped model (``"acac"``, see ``potentials models``), a model file, or an
-        already loaded model module.
+        already loaded model module. ``"NAME[k]"`` or ``"NAME[i,j]"`` takes only those
+        members of a committee (counted from 1, as its model card counts them): fewer
+        members cost less per call and err more.
     device
         ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
         Asking for CUDA without a GPU is an error.
@@ -107,8 +108,7 @@ class EquiCalculator(Calculator):
         if isinstance(model, torch.nn.Module):  # a copy: the caller's module stays as it is
             self.model = copy.deepcopy(model).to(device=self.device, dtype=self.dtype).eval()
         else:
-            self.model = load_model(resolve_model_path(model), dtype=self.dtype,
-                                    device=self.device)
+            self.model = load_named_model(model, dtype=self.dtype, device=self.device)
         self.is_committee = isinstance(self.model, CommitteePotential)
         members = self.model.members if self.is_committee else [self.model]
         self.compile = bool(compile)

@@ -27,6 +27,9 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
 RELAX_NOT_CONVERGED = 3
 """Exit status of ``potentials relax`` when the force criterion is not met in ``--steps``."""
 TRACEBACK_HELP = "show full tracebacks on errors"
+MODEL_HELP = ("shipped model name or model file; NAME[k] or NAME[i,j] for only those members "
+              "of a committee (faster, less accurate; the model cards list each member's "
+              "errors)")
 
 
 def _add_label_keys(parser: argparse.ArgumentParser) -> None:
@@ -124,7 +127,7 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
         description="Energy, force and stress MAE/RMSE of a model on each data file (HDF5 or "
         "anything ASE reads), with parity plots.")
     parser.add_argument("data", nargs="+", metavar="DATA", help="labelled data files")
-    parser.add_argument("--model", default="acac", help="shipped model name or model file")
+    parser.add_argument("--model", default="acac", help=MODEL_HELP)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     parser.add_argument("--device", default="auto")
@@ -165,7 +168,7 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
         "md", help="molecular dynamics with a trained model",
         description="Run MD with a trained model. With no arguments: Langevin MD of "
         "acetylacetone at 300 K with the shipped acac model.")
-    parser.add_argument("--model", default="acac", help="shipped model name or model file")
+    parser.add_argument("--model", default="acac", help=MODEL_HELP)
     parser.add_argument("--structure", help="structure file (default: the shipped "
                         "structure of a shipped model, e.g. acetylacetone for acac)")
     parser.add_argument("--ensemble", default=defaults.ensemble, choices=ENSEMBLES)
@@ -197,6 +200,7 @@ def _add_compile_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_md(args: argparse.Namespace) -> int:
+    import re
     import time
     from pathlib import Path
 
@@ -211,7 +215,8 @@ def _run_md(args: argparse.Namespace) -> int:
     atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
                                           args.compile)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    output = args.output or f"md-{Path(args.model).stem}-{stamp}.h5"
+    name = re.sub(r"[^\w.-]+", "-", Path(args.model).stem).strip("-")  # acac[1,5]: acac-1-5
+    output = args.output or f"md-{name}-{stamp}.h5"
     print(f"{args.ensemble} MD of {atoms.get_chemical_formula()} ({len(atoms)} atoms) with "
           f"model {args.model}: {args.steps} steps of {args.timestep} fs at "
           f"{args.temperature} K -> {output}")
@@ -229,7 +234,7 @@ def _add_relax(subparsers: argparse._SubParsersAction) -> None:
         description="Relax atomic positions (and with --cell the cell) until every force is "
         f"below --fmax. Exit status {RELAX_NOT_CONVERGED} if that is not reached within "
         "--steps; the last structure is written all the same.")
-    parser.add_argument("--model", default="acac", help="shipped model name or model file")
+    parser.add_argument("--model", default="acac", help=MODEL_HELP)
     parser.add_argument("--structure", help="structure file (default: the model's shipped "
                         "structure)")
     parser.add_argument("--fmax", type=float, default=0.01,
@@ -296,9 +301,18 @@ def _run_committee(args: argparse.Namespace) -> int:
 
     from potentials.data.output import refuse_existing
     from potentials.model.io import save_committee
-    from potentials.model.registry import cutoff_text, resolve_model_path
+    from potentials.model.registry import (
+        cutoff_text,
+        resolve_model_path,
+        split_member_selection,
+    )
 
     refuse_existing(args.output, args.overwrite)
+    for member in args.members:
+        if split_member_selection(member)[1] is not None:
+            raise ValueError(f"{member}: a committee file is built from whole model files, "
+                             f"not from members of another committee (name the members "
+                             f"where the model is used instead, e.g. --model NAME[1,5])")
     paths = [resolve_model_path(member) for member in args.members]
     committee = save_committee(paths, args.output, metadata={
         "members": " ".join(str(path) for path in paths)})

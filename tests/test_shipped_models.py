@@ -40,6 +40,22 @@ def test_models_command_lists_them(capsys):
     listing = capsys.readouterr().out
     for name in SHIPPED:
         assert name in listing
+    assert "NAME[k]" in listing
+
+
+@pytest.mark.parametrize("name", ["acac", "ethanol"])
+def test_a_committees_forces_are_the_mean_of_its_members_named_one_by_one(name):
+    """``NAME[k]`` is member k alone: the members' forces, named one by one, average to the
+    committee's, and their spread is the committee's ``forces_uncertainty``."""
+    atoms = ase.io.read(shipped_structure(SHIPPED[name]))
+    committee = EquiCalculator(model=name, device="cpu")
+    count = len(committee.model.members)
+    alone = np.stack([EquiCalculator(model=f"{name}[{k}]", device="cpu").get_forces(atoms)
+                      for k in range(1, count + 1)])
+    np.testing.assert_allclose(alone.mean(0), committee.get_forces(atoms), atol=1e-10)
+    spread = np.sqrt(((alone - alone.mean(0)) ** 2).sum(-1).mean(0))
+    np.testing.assert_allclose(spread, committee.get_property("forces_uncertainty", atoms),
+                               atol=1e-10)
 
 
 def test_cuau_cell_relaxation_reaches_zero_stress():

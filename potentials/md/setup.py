@@ -13,8 +13,7 @@ def load_structure_and_calculator(model: str, structure: str | None, device: str
                                   dtype: str, compile: bool = False) -> ase.Atoms:
     """Read ``structure`` (default: the one shipped with the model) and attach the model
     (compiled on its first call if ``compile``)."""
-    model_path = resolve_model_path(model)
-    path = structure if structure is not None else shipped_structure(model_path)
+    path = structure if structure is not None else shipped_structure(resolve_model_path(model))
     atoms = ase.io.read(path)
-    atoms.calc = EquiCalculator(model_path, device=device, dtype=dtype, compile=compile)
+    atoms.calc = EquiCalculator(model, device=device, dtype=dtype, compile=compile)
     return atoms

@@ -95,6 +95,28 @@ class CommitteePotential(nn.Module):
         return [self._as_seen_by(member, graph, vectors)[0] for member in self.members]
 
 
+def select_members(committee: CommitteePotential, numbers: Sequence[int]
+                   ) -> EquivariantPotential | CommitteePotential:
+    """Members ``numbers`` of ``committee``, counted from 1 in the order of its file (as the
+    model cards count them): that member itself for one number, a committee of those members
+    for several. They share their weights with ``committee``.
+
+    Fewer members cost less per call and err more: each card lists every member's errors.
+    Raises ValueError naming a number that is not a member or that is given twice.
+    """
+    count = len(committee.members)
+    if not numbers:
+        raise ValueError(f"select at least one of the {count} members")
+    for number in numbers:
+        if not 1 <= number <= count:
+            raise ValueError(f"member {number} does not exist: the committee has {count} "
+                             f"members, numbered 1 to {count}")
+        if list(numbers).count(number) > 1:
+            raise ValueError(f"member {number} is selected more than once")
+    chosen = [committee.members[number - 1] for number in numbers]
+    return chosen[0] if len(chosen) == 1 else CommitteePotential(chosen)
+
+
 def predict_with_spread(committee: CommitteePotential, graph: AtomicGraph,
                         compute_forces: bool = True, compute_stress: bool = False,
                         member_predictors: Sequence[MemberPredictor] | None = None
@@ -115,6 +137,18 @@ def predict_with_spread(committee: CommitteePotential, graph: AtomicGraph,
     alone = [predictor(member_graph, compute_stress) for predictor, member_graph
              in zip(member_predictors, committee.member_graphs(graph), strict=True)]
     return mean_and_spread(alone)
+
+
+def predict_members_in_turn(model: nn.Module, graph: AtomicGraph,
+                            compute_stress: bool = False) -> dict[str, torch.Tensor]:
+    """Energy and forces (and stress) of ``model`` as :func:`~potentials.model.predict`
+    gives them; a committee's members run one after another (:func:`predict_with_spread`,
+    which adds their spread), so that only one member's autograd graph is held at a time:
+    the peak memory of the largest member, not of all of them together, as the calculator
+    runs a committee."""
+    if isinstance(model, CommitteePotential):
+        return predict_with_spread(model, graph, compute_stress=compute_stress)
+    return predict(model, graph, compute_stress=compute_stress)
 
 
 def eager_predictor(member: nn.Module, compute_forces: bool = True) -> MemberPredictor:

@@ -10,6 +10,7 @@ checkout's directory is recognised by the ``pyproject.toml`` beside it: a bare
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,17 +44,58 @@ def shipped_models() -> dict[str, Path]:
     return found
 
 
+MEMBER_SELECTION = re.compile(r"(?P<model>.+)\[(?P<numbers>[^\[\]]*)\]")
+"""``NAME[k]`` or ``NAME[i,j,...]``: members of the committee ``NAME``."""
+
+
+def split_member_selection(model: str | os.PathLike) -> tuple[str | os.PathLike,
+                                                                tuple[int, ...] | None]:
+    """``model`` without its member selection, and the selected member numbers (``None``
+    when there is none: a plain name or an existing file, whatever its name)."""
+    match = MEMBER_SELECTION.fullmatch(str(model))
+    if match is None or Path(model).is_file():
+        return model, None
+    try:
+        numbers = tuple(int(text) for text in match["numbers"].split(","))
+    except ValueError:
+        raise ValueError(f"model '{model}': members are selected by numbers separated by "
+                         f"commas, e.g. {match['model']}[1] or {match['model']}[1,5]") from None
+    return match["model"], numbers
+
+
 def resolve_model_path(model: str | os.PathLike) -> Path:
-    """The file for a shipped model name or a path; a clear error when it is neither."""
-    path = Path(model)
+    """The file holding a shipped model name or a path (for ``NAME[k]``, the committee's
+    file); a clear error when it is neither."""
+    name = split_member_selection(model)[0]
+    path = Path(name)
     if path.is_file():
         return path
     available = shipped_models()
-    if str(model) in available:
-        return available[str(model)]
+    if str(name) in available:
+        return available[str(name)]
     names = ", ".join(sorted(available)) or "none yet"
     raise FileNotFoundError(f"model '{model}' is neither a file nor a shipped model; shipped "
                             f"models: {names}")
+
+
+def load_named_model(model: str | os.PathLike, dtype: torch.dtype | None = None,
+                     device: str | torch.device = "cpu") -> torch.nn.Module:
+    """The model, committee or selected committee members named by ``model`` (module
+    docstring), in ``dtype`` (default: as saved) on ``device``."""
+    from potentials.model.committee import CommitteePotential, select_members
+    from potentials.model.io import load_model
+
+    loaded = load_model(resolve_model_path(model), dtype=dtype, device=device)
+    numbers = split_member_selection(model)[1]
+    if numbers is None:
+        return loaded
+    if not isinstance(loaded, CommitteePotential):
+        raise ValueError(f"model '{model}': {resolve_model_path(model)} is a single model, "
+                         f"not a committee with members to select")
+    try:
+        return select_members(loaded, numbers)
+    except ValueError as error:
+        raise ValueError(f"model '{model}': {error}") from None
 
 
 STRUCTURE_NAME = "structure.xyz"
@@ -95,5 +137,7 @@ def describe_shipped_models() -> str:
     if len(rows) == 1:
         return "no shipped models found (expected trained_models/NAME/NAME.model)"
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
-                     for row in rows)
+    table = "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
+                      for row in rows)
+    return (f"{table}\nNAME[k] or NAME[i,j] (e.g. acac[9]) takes only those members of a "
+            f"committee: faster, less accurate; each model card lists its members' errors.")

@@ -12,8 +12,8 @@ from potentials.data.dataset import GraphDataset
 from potentials.device import resolve_device, resolve_dtype
 from potentials.graph import batch_graphs
 from potentials.memory import keep_freed_memory
-from potentials.model import load_model, predict
-from potentials.model.registry import resolve_model_path
+from potentials.model.committee import predict_members_in_turn
+from potentials.model.registry import load_named_model
 from potentials.train.data_setup import ensure_hdf5
 from potentials.train.metrics import METRIC_UNITS, ErrorAccumulator
 from potentials.train.report import plot_parity
@@ -41,7 +41,7 @@ def evaluate_model(model: str, paths: list[str], batch_size: int = 16, dtype: st
     options = options or ReadOptions()
     keep_freed_memory()
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
-    potential = load_model(resolve_model_path(model), dtype=torch_dtype, device=torch_device)
+    potential = load_named_model(model, dtype=torch_dtype, device=torch_device)
     results = []
     for path in paths:
         dataset = GraphDataset([ensure_hdf5(path, options, cache_dir)],
@@ -51,7 +51,8 @@ def evaluate_model(model: str, paths: list[str], batch_size: int = 16, dtype: st
                           disable=not progress, leave=False):
             graphs = [dataset[k] for k in range(start, min(start + batch_size, len(dataset)))]
             batch = batch_graphs(graphs).to(torch_device)
-            output = predict(potential, batch, compute_stress=bool(batch.has_stress.any()))
+            output = predict_members_in_turn(potential, batch,
+                                             compute_stress=bool(batch.has_stress.any()))
             errors.add({k: v.detach() for k, v in output.items()}, batch)
         results.append(Evaluation(path, len(dataset), errors.summary(), errors))
     return results

@@ -16,7 +16,11 @@ from potentials import EquiCalculator
 from potentials.cli import main
 from potentials.graph import from_atoms
 from potentials.model import EquivariantPotential, ModelFileError, load_model, predict, save_model
-from potentials.model.committee import CommitteePotential, predict_with_spread
+from potentials.model.committee import (
+    CommitteePotential,
+    predict_members_in_turn,
+    predict_with_spread,
+)
 from potentials.model.io import save_committee
 from potentials.model.registry import cutoff_text
 from potentials.train.config import ConfigError, load_config
@@ -45,6 +49,23 @@ def test_energies_forces_and_stress_are_the_members_means(member_files, tmp_path
         mean = 0.5 * (alone[0][key] + alone[1][key])
         torch.testing.assert_close(together[key], mean, rtol=1e-12, atol=1e-12, msg=key)
     assert not torch.allclose(alone[0]["forces"], alone[1]["forces"])
+
+
+def test_members_in_turn_predict_what_the_committee_predicts(member_files):
+    """One member's autograd graph at a time (the calculator's and ``evaluate``'s way) gives
+    the committee's energies, forces and stress, plus the spread; a single model is
+    predicted as it is."""
+    committee = CommitteePotential([load_model(path) for path in member_files])
+    graph = from_atoms(random_structure(7, n_atoms=10, periodic=True), committee.cutoff_angstrom)
+    together = predict(committee, graph, compute_stress=True)
+    in_turn = predict_members_in_turn(committee, graph, compute_stress=True)
+    assert {"energy_uncertainty", "forces_uncertainty"} <= in_turn.keys()
+    for key in ("energies", "energy", "forces", "stress"):
+        torch.testing.assert_close(in_turn[key], together[key], rtol=1e-12, atol=1e-12,
+                                   msg=key)
+    member = committee.members[0]
+    alone = predict_members_in_turn(member, graph, compute_stress=True)
+    assert alone.keys() == predict(member, graph, compute_stress=True).keys()
 
 
 def test_forces_are_minus_the_gradient_of_the_committee_energy(member_files):
