@@ -25,13 +25,13 @@ from potentials.graph import AtomicGraph, batch_graphs
 from potentials.memory import keep_freed_memory
 from potentials.model import (
     EquivariantPotential,
-    ModelConfig,
     load_model,
     predict,
     save_model,
 )
+from potentials.model.committee import CommitteePotential
 from potentials.model.compiled import CompiledPredictor
-from potentials.model.io import COMMITTEE_FORMAT_NAME, read_model_file
+from potentials.model.registry import load_named_model, split_member_selection
 from potentials.train.checkpoint import (
     CHECKPOINT_NAME,
     TrainingState,
@@ -97,12 +97,9 @@ class Trainer:
         self.device = self.context.device
         self.show_progress = show_progress and self.context.is_main
         seed_everything(config.seed)
-        if config.init_from:  # the architecture (and cutoff) come from the model file
-            content = read_model_file(config.init_from)
-            if content["format"] == COMMITTEE_FORMAT_NAME:
-                raise ConfigError(f"init_from {config.init_from} is a committee of "
-                                  f"{len(content['members'])} models; start from one model file")
-            config.model = ModelConfig.from_dict(content["config"])
+        self.start_model = self._load_start_model() if config.init_from else None
+        if self.start_model is not None:  # the architecture (and cutoff) come from it
+            config.model = self.start_model.config
         self.splits = self._prepare_data()
         self.model = self._build_model().to(self.device)
         self.compiled = CompiledPredictor(self.model) if config.compile else None
@@ -118,6 +115,17 @@ class Trainer:
                               f"to continue it or choose another output_dir")
 
     # -- set-up ---------------------------------------------------------------------------
+    def _load_start_model(self) -> EquivariantPotential:
+        """The model ``init_from`` names: a model file, a shipped model, or one member of a
+        committee (``NAME[k]``)."""
+        name = self.config.init_from
+        model = load_named_model(name, dtype=self.dtype)
+        if isinstance(model, CommitteePotential):
+            raise ConfigError(f"init_from {name} is a committee of {len(model.members)} "
+                              f"models; start from one of them, e.g. "
+                              f"{split_member_selection(name)[0]}[1]")
+        return model
+
     def _prepare_data(self) -> Splits:
         if self.config.optim.batch_size % self.context.world_size:
             raise ValueError(f"optim.batch_size = {self.config.optim.batch_size} is not "
@@ -130,8 +138,8 @@ class Trainer:
         return splits
 
     def _build_model(self) -> EquivariantPotential:
-        if self.config.init_from:
-            model = load_model(self.config.init_from, dtype=self.dtype)
+        if self.start_model is not None:
+            model = self.start_model
             known = set(model.statistics.atomic_numbers)
             seen = set(np.nonzero(self.splits.train_summary.presence)[0].tolist())
             if seen - known:

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from potentials import EquiCalculator
 from potentials.cli import main
-from potentials.model import save_model
+from potentials.model import load_model, save_model
 from potentials.model.io import save_committee
 from potentials.model.registry import load_named_model, split_member_selection
+from potentials.train.config import ConfigError, load_config
+from potentials.train.trainer import Trainer
 from tests.builders import make_model, random_structure
 from tests.conftest import FIXTURES
 
@@ -104,3 +107,21 @@ def test_cli_refuses_to_build_a_committee_from_selected_members(members, committ
                  "-o", str(tmp_path / "c.model")]) == 1
     assert "not from members of another committee" in capsys.readouterr().err
     assert not (tmp_path / "c.model").exists()
+
+
+def fine_tuning_trainer(init_from: str, output_dir: Path) -> Trainer:
+    return Trainer(load_config(None, [f"init_from={init_from}", f"output_dir={output_dir}",
+                                      f"data.train_files=[{FIXTURES / 'acac_5.xyz'}]",
+                                      "data.valid_fraction=0.4"]),
+                   show_progress=False)
+
+
+def test_fine_tuning_starts_from_one_selected_member(members, committee, tmp_path):
+    trainer = fine_tuning_trainer(f"{committee}[2]", tmp_path / "run")
+    member = load_model(members[1])
+    assert trainer.model.config == member.config
+    for key, value in member.state_dict().items():
+        assert torch.equal(trainer.model.state_dict()[key], value), key
+    with pytest.raises(ConfigError, match=r"a committee of 2 models; start from one of them, "
+                                          r"e\.g\. .*committee\.model\[1\]"):
+        fine_tuning_trainer(f"{committee}[1,3]", tmp_path / "run2")
