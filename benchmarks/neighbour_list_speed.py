@@ -6,6 +6,7 @@ Prints the best of several repeats per size and the time per atom, which is flat
 algorithm. Pair counts are cross-checked between the libraries.
 
 Usage: ``python benchmarks/neighbour_list_speed.py [--max-atoms 100000] [--budget-s 20]``
+(matscipy is not a dependency of the package: ``pip install matscipy`` first).
 """
 
 from __future__ import annotations

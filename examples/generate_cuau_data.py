@@ -16,8 +16,9 @@ is written as one trajectory of the file (see ``docs/hdf5-format.md``).
 
 Usage::
 
-    python examples/generate_cuau_data.py --output cuau_train.h5 --frames 1000 --seed 0
-    python examples/generate_cuau_data.py --output cuau_test.h5 --frames 200 --seed 1
+    mkdir -p runs/cuau_data && cd runs/cuau_data   # trained_models/cuau/config.yaml reads them here
+    python ../../examples/generate_cuau_data.py --output cuau_train.h5 --frames 1000 --seed 0
+    python ../../examples/generate_cuau_data.py --output cuau_test.h5 --frames 200 --seed 1
 
 A seed fixes the whole file: every random choice, including the Langevin noise, is drawn
 from one ``np.random.default_rng(seed)``.
