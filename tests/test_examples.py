@@ -1,4 +1,5 @@
-"""Every example script runs as shipped from a scratch directory (MD with few steps)."""
+"""Every example script runs as shipped from a scratch directory (MD with few steps), and the
+fine-tuning example config starts from the model it names."""
 
 from __future__ import annotations
 
@@ -8,6 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+
+from potentials.model.registry import load_named_model
+from potentials.train.config import load_config
+from potentials.train.trainer import Trainer
+from tests.conftest import FIXTURES
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 # script -> (text its output must contain, how often, STEPS or None for the script's default)
@@ -29,3 +36,16 @@ def test_example_runs(script, expected, tmp_path):
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count(text) == count, result.stdout
+
+
+def test_fine_tuning_example_starts_from_the_shipped_member_it_names(tmp_path):
+    """The example's config as shipped, on a fixture instead of ../shared/data: its
+    ``init_from`` resolves and the trainer starts from exactly that model."""
+    config = load_config(EXAMPLES / "finetune_acac_to_ethanol.yaml",
+                         [f"output_dir={tmp_path / 'run'}", "data.valid_fraction=0.4",
+                          f"data.train_files=[{FIXTURES / 'ethanol_5.xyz'}]"])
+    start = load_named_model(config.init_from)
+    trainer = Trainer(config, show_progress=False)
+    assert trainer.model.config == start.config
+    for key, value in start.state_dict().items():
+        assert torch.equal(trainer.model.state_dict()[key], value), key
