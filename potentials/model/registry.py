@@ -85,13 +85,14 @@ def load_named_model(model: str | os.PathLike, dtype: torch.dtype | None = None,
     from potentials.model.committee import CommitteePotential, select_members
     from potentials.model.io import load_model
 
-    loaded = load_model(resolve_model_path(model), dtype=dtype, device=device)
-    numbers = split_member_selection(model)[1]
+    name, numbers = split_member_selection(model)
+    path = resolve_model_path(name)
+    loaded = load_model(path, dtype=dtype, device=device)
     if numbers is None:
         return loaded
     if not isinstance(loaded, CommitteePotential):
-        raise ValueError(f"model '{model}': {resolve_model_path(model)} is a single model, "
-                         f"not a committee with members to select")
+        raise ValueError(f"model '{model}': {path} is a single model, not a committee with "
+                         f"members to select")
     try:
         return select_members(loaded, numbers)
     except ValueError as error:
