@@ -8,20 +8,20 @@ model's cost per call (measured for ethanol in ``docs/models/ethanol_history.md`
 
 The snapshots come from short NVE (velocity Verlet) runs started from every input structure
 with Maxwell–Boltzmann velocities at ``--temperature-k`` (centre-of-mass motion removed), all
-structures integrated together as one batch. One member of the committee (``--driver-member``,
-in float32) drives the MD, since the snapshots need only be plausible structures near the
-input ones; the whole committee (float64) labels them with energy [eV], forces [eV/Å] and,
-for cells periodic in 3-D, stress [eV/Å³]. The input structures should be the teacher's own
-training frames, never its validation or test frames. Written as the single trajectory
-``committee_md`` of an HDF5 file (``docs/hdf5-format.md``), to be listed in ``train_files``
-beside the reference data.
+structures integrated together as one batch. One member of the committee (``--driver``, in
+float32; by default its first member) drives the MD, since the snapshots need only be
+plausible structures near the input ones; the whole committee (float64) labels them with
+energy [eV], forces [eV/Å] and, for cells periodic in 3-D, stress [eV/Å³]. The input
+structures should be the teacher's own training frames, never its validation or test frames.
+Written as the single trajectory ``committee_md`` of an HDF5 file (``docs/hdf5-format.md``),
+to be listed in ``train_files`` beside the reference data.
 
 Usage (the ethanol frames of ``docs/models/ethanol_history.md``)::
 
     python benchmarks/validation_split.py trained_models/ethanol/config.yaml --training \\
         -o ethanol_train950.xyz
     python examples/distil_committee.py ethanol_train950.xyz --teacher ethanol \\
-        --output ethanol_committee_md.h5
+        --driver "ethanol[4]" --output ethanol_committee_md.h5
 
 A seed fixes the velocities and so the whole file.
 """
@@ -42,9 +42,8 @@ from tqdm import tqdm
 
 from potentials import EquiCalculator
 from potentials.data import write_atoms
-from potentials.model import load_model
 from potentials.model.committee import CommitteePotential
-from potentials.model.registry import resolve_model_path
+from potentials.model.registry import load_named_model
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -52,8 +51,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("structures", help="starting structures (any file ASE reads)")
     parser.add_argument("--teacher", required=True, help="shipped model name or model file")
     parser.add_argument("--output", required=True, help="HDF5 file to write")
-    parser.add_argument("--driver-member", type=int, default=4,
-                        help="which member (1-based) of a committee teacher drives the MD")
+    parser.add_argument("--driver", help="model that drives the MD: a name or file, or members "
+                        "of a committee as NAME[k] (default: the teacher's first member, or the "
+                        "teacher itself when it is a single model)")
     parser.add_argument("--temperature-k", type=float, default=500.0,
                         help="temperature of the initial velocities [K]")
     parser.add_argument("--time-step-fs", type=float, default=0.5)
@@ -127,25 +127,23 @@ def label(teacher: EquiCalculator, snapshots: list[ase.Atoms], batch_size: int) 
             atoms.calc = SinglePointCalculator(atoms, **labels)
 
 
-def driver_of(path: str, member: int, device: str) -> EquiCalculator:
-    """A float32 calculator of member ``member`` (1-based) of the committee at ``path``, or of
-    the model itself."""
-    model = load_model(path, dtype=torch.float32)
-    members = list(model.members) if isinstance(model, CommitteePotential) else [model]
-    if not 1 <= member <= len(members):
-        raise SystemExit(f"--driver-member {member} is out of range: {path} has "
-                         f"{len(members)} member(s)")
-    return EquiCalculator(model=members[member - 1], device=device, dtype="float32")
+def driver_of(teacher: str, driver: str | None, device: str) -> EquiCalculator:
+    """A float32 calculator of ``driver``; without one, of ``teacher``'s first member (or of
+    ``teacher`` itself when it is a single model)."""
+    if driver is not None:
+        return EquiCalculator(model=driver, device=device, dtype="float32")
+    model = load_named_model(teacher, dtype=torch.float32)
+    first = model.members[0] if isinstance(model, CommitteePotential) else model
+    return EquiCalculator(model=first, device=device, dtype="float32")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    path = str(resolve_model_path(args.teacher))
     structures = ase.io.read(args.structures, ":")
     start = time.perf_counter()
-    snapshots = run_md(driver_of(path, args.driver_member, args.device), structures, args,
+    snapshots = run_md(driver_of(args.teacher, args.driver, args.device), structures, args,
                        np.random.default_rng(args.seed))
-    label(EquiCalculator(model=path, device=args.device, dtype="float64"), snapshots,
+    label(EquiCalculator(model=args.teacher, device=args.device, dtype="float64"), snapshots,
           args.batch_size)
     count = write_atoms(args.output, snapshots, name="committee_md", overwrite=args.overwrite)
     print(f"wrote {count} frames to {args.output} in {time.perf_counter() - start:.0f} s")

@@ -58,7 +58,15 @@ def test_labels_are_the_committee_prediction(distilled):
         np.testing.assert_allclose(atoms.get_forces(), labelled_forces, atol=1e-8)
 
 
-def test_driver_member_out_of_range_names_the_count():
-    script = load_script()
-    with pytest.raises(SystemExit, match="--driver-member 12 is out of range: .* has 9 member"):
-        script.driver_of(str(script.resolve_model_path("ethanol")), 12, "cpu")
+def test_default_driver_is_the_teachers_first_member():
+    atoms = ase.io.read(STRUCTURES, 0)
+    default = load_script().driver_of("ethanol", None, "cpu").evaluate([atoms])[0]
+    first = EquiCalculator(model="ethanol[1]", dtype="float32", device="cpu").evaluate([atoms])[0]
+    np.testing.assert_array_equal(default["forces"], first["forces"])
+
+
+def test_driver_out_of_range_names_the_member_count(tmp_path):
+    with pytest.raises(ValueError, match="member 12 does not exist: the committee has 9 members"):
+        load_script().main([str(STRUCTURES), "--teacher", "ethanol", "--driver", "ethanol[12]",
+                            "--output", str(tmp_path / "unused.h5")])
+    assert not (tmp_path / "unused.h5").exists()
