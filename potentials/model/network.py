@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+
 import torch
+from ase.data import chemical_symbols
 from e3nn import o3
 from torch import nn
 
@@ -114,6 +118,22 @@ class EquivariantPotential(nn.Module):
                 l_max_in=0 if t == 0 else config.l_max, l_max_out=0 if last else config.l_max,
                 last=last,
             ))
+
+    def replace_e0s(self, isolated_atom_energies_ev: Mapping[int, float]) -> None:
+        """Use other isolated-atom energies (atomic number -> eV), keeping every learned weight.
+
+        For fine-tuning on data from another reference method: energies of two methods differ
+        mostly by per-element constants, which the E0s carry. Scale and shift stay, since the
+        weights were learned with them. Every element the model knows needs an energy.
+        """
+        known = self.statistics.atomic_numbers
+        missing = [chemical_symbols[z] for z in known if z not in isolated_atom_energies_ev]
+        if missing:
+            raise ValueError(f"no isolated-atom energy for {', '.join(missing)}; the model "
+                             f"knows {', '.join(chemical_symbols[z] for z in known)}")
+        e0s = tuple(float(isolated_atom_energies_ev[z]) for z in known)
+        self.statistics = dataclasses.replace(self.statistics, e0s_ev=e0s)
+        self.e0s_ev.copy_(torch.tensor(e0s, dtype=torch.float64))
 
     def species_index(self, atomic_numbers: torch.Tensor) -> torch.Tensor:
         """[n_atoms] index into this model's elements; -1 for elements it does not know."""

@@ -138,6 +138,7 @@ class Trainer:
         return splits
 
     def _build_model(self) -> EquivariantPotential:
+        isolated = self.config.data.isolated_atoms_file
         if self.start_model is not None:
             model = self.start_model
             known = set(model.statistics.atomic_numbers)
@@ -145,8 +146,12 @@ class Trainer:
             if seen - known:
                 raise ConfigError(f"init_from model {self.config.init_from} knows elements "
                                   f"{sorted(known)}, the training data has {sorted(seen)}")
+            if isolated:
+                try:
+                    model.replace_e0s(read_isolated_atoms(isolated))
+                except ValueError as error:
+                    raise ConfigError(f"data.isolated_atoms_file {isolated}: {error}") from None
             return model.train()
-        isolated = self.config.data.isolated_atoms_file
         statistics = compute_statistics(
             self.splits.train, read_isolated_atoms(isolated) if isolated else None,
             self.context.sum_array)
@@ -261,7 +266,17 @@ class Trainer:
                 f"{len(self.splits.valid) * self.context.world_size} (approx.), "
                 f"{n_parameters} parameters, {self.config.dtype} on {self.device}"
                 f"{' (compiled: the first batch takes minutes)' if self.compiled else ''}, "
-                f"{self.context.world_size} process(es); statistics {self.model.statistics}")
+                f"{self.context.world_size} process(es){self._describe_start()}; "
+                f"statistics {self.model.statistics}")
+
+    def _describe_start(self) -> str:
+        """Where fine-tuning starts and where its E0s come from; empty when training anew."""
+        if self.start_model is None:
+            return ""
+        isolated = self.config.data.isolated_atoms_file
+        e0s = (f"E0s from {isolated}" if isolated
+               else "E0s of that model (no data.isolated_atoms_file)")
+        return f", starting from {self.config.init_from} with {e0s}"
 
     def _record_epoch(self, lr: float, results: dict[str, float]) -> None:
         """Store the epoch's losses and metrics, export if best, checkpoint, log a line."""

@@ -12,10 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+import ase.io
 import numpy as np
 import pytest
 import torch
 import yaml
+from ase import Atoms
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.data import chemical_symbols
 
 from potentials.model import load_model, predict
 from potentials.train.config import ConfigError, load_config
@@ -126,7 +130,6 @@ def test_validation_elements_must_be_in_training(acac_h5, tmp_path):
 
     other = tmp_path / "other.h5"
     atoms = ase.Atoms("HN", positions=[[0, 0, 0], [1.0, 0, 0]])
-    from ase.calculators.singlepoint import SinglePointCalculator
 
     atoms.calc = SinglePointCalculator(atoms, energy=-1.0, forces=np.zeros((2, 3)))
     write_atoms(other, [atoms])
@@ -158,7 +161,6 @@ def test_split_seed_keeps_the_validation_frames_of_another_seed(acac_h5, tmp_pat
 
 def test_forces_without_energies_needs_explicit_consent(tmp_path):
     import ase
-    from ase.calculators.singlepoint import SinglePointCalculator
 
     from potentials.data import write_atoms
 
@@ -193,6 +195,49 @@ def test_fine_tuning_starts_from_a_trained_model(acac_h5, tmp_path):
     assert trainer.model.statistics == original.statistics
     for key, value in original.state_dict().items():
         assert torch.equal(trainer.model.state_dict()[key], value), key
+
+
+def write_isolated_atoms(path: Path, energies_ev: dict[str, float]) -> Path:
+    atoms = []
+    for symbol, energy in energies_ev.items():
+        single = Atoms(symbol)
+        single.calc = SinglePointCalculator(single, energy=energy)
+        atoms.append(single)
+    ase.io.write(path, atoms, format="extxyz")
+    return path
+
+
+def test_fine_tuning_takes_the_new_data_s_isolated_atom_energies(acac_h5, tmp_path):
+    """Another reference method differs by per-element constants: the E0s of
+    ``data.isolated_atoms_file`` replace the start model's, every weight is kept, and the start
+    model's energy moves by exactly the sum of the E0 changes over the atoms."""
+    base = Trainer(load_config(write_config(tmp_path, tiny_config(
+        acac_h5, tmp_path / "first", **{"optim.max_epochs": 1}))), show_progress=False).run()
+    original = load_model(base)
+    new_e0s = {"H": -13.0, "C": -1020.0, "O": -2030.0}
+    config = tiny_config(acac_h5, tmp_path / "tuned", **{"init_from": str(base)})
+    config["data"]["isolated_atoms_file"] = str(
+        write_isolated_atoms(tmp_path / "e0s.xyz", new_e0s))
+    trainer = Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
+    tuned = trainer.model
+    assert tuned.statistics.e0s_ev == (-13.0, -1020.0, -2030.0)  # H, C, O
+    for key, value in original.state_dict().items():
+        if key != "e0s_ev":
+            assert torch.equal(tuned.state_dict()[key], value), key
+    graph = trainer.splits.train[0]
+    old_e0s = dict(zip(original.statistics.atomic_numbers, original.statistics.e0s_ev,
+                       strict=True))
+    change_ev = sum(new_e0s[chemical_symbols[z]] - old_e0s[z]
+                    for z in graph.atomic_numbers.tolist())
+    energies = [float(predict(model, graph, compute_forces=False)["energy"].detach())
+                for model in (original, tuned)]
+    assert energies[1] - energies[0] == pytest.approx(change_ev, abs=1e-9)
+
+    config["data"]["isolated_atoms_file"] = str(
+        write_isolated_atoms(tmp_path / "no_oxygen.xyz", {"H": -13.0, "C": -1020.0}))
+    config["output_dir"] = str(tmp_path / "tuned_again")
+    with pytest.raises(ConfigError, match="no_oxygen.xyz: no isolated-atom energy for O"):
+        Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
 
 
 def test_validation_loss_does_not_depend_on_the_batch_size(mixed_h5, tmp_path):
