@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,7 +77,7 @@ class OptimConfig:
     shuffle: bool = True
     valid_batch_size: int = 10
     max_epochs: int = 1000
-    max_time: str | None = None
+    max_time: str | float | None = None
     early_stopping_patience: int | None = None
 
 
@@ -139,16 +141,60 @@ def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
     if not isinstance(values, dict):
         raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be a mapping, got {values!r}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
+    types_of = typing.get_type_hints(cls)
     kwargs = {}
     for key, value in values.items():
         if key not in fields:
             raise ConfigError(_unknown_key_message(prefix + key, list(fields), prefix))
         section = SECTIONS.get(key) if cls is TrainConfig else None
-        kwargs[key] = _build(section, value, prefix + key + ".") if section else value
+        kwargs[key] = (_build(section, value, prefix + key + ".") if section
+                       else _checked(prefix + key, value, types_of[key]))
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{prefix.rstrip('.') or 'config'}: {error}") from None
+
+
+def _checked(key: str, value: Any, annotation: Any) -> Any:
+    """``value`` if it has the type ``annotation`` names (an int is a valid float, one string a
+    valid one-element list of strings), else a ConfigError naming key, value and type."""
+    options = (typing.get_args(annotation)
+               if isinstance(annotation, types.UnionType) else (annotation,))
+    for option in options:
+        if option is type(None) and value is None:
+            return None
+        if option is bool and isinstance(value, bool):
+            return value
+        if option in (int, float, str) and _is_instance(value, option):
+            return value
+        origin, arguments = typing.get_origin(option), typing.get_args(option)
+        if origin in (list, tuple):
+            items = [value] if isinstance(value, str) and arguments[0] is str else value
+            if isinstance(items, list) and all(_is_instance(v, arguments[0]) for v in items):
+                return items
+    raise ConfigError(f"{key} = {value!r} is invalid: expected {_describe_type(annotation)}")
+
+
+def _is_instance(value: Any, kind: type) -> bool:
+    """isinstance without bool counting as a number, and with an int counting as a float."""
+    if isinstance(value, bool):
+        return kind is bool
+    return isinstance(value, int | float) if kind is float else isinstance(value, kind)
+
+
+def _describe_type(annotation: Any) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+             type(None): "null"}
+    options = (typing.get_args(annotation)
+               if isinstance(annotation, types.UnionType) else (annotation,))
+    described = []
+    for option in options:
+        if option in names:
+            described.append(names[option])
+        else:
+            item = names[typing.get_args(option)[0]].split(" ", 1)[1]
+            described.append(f"a list of {item}s")
+    return " or ".join(described)
 
 
 def _unknown_key_message(key: str, known: list[str], prefix: str) -> str:
@@ -166,15 +212,21 @@ def _set_dotted(values: dict[str, Any], dotted: str, raw: str) -> None:
         target = target.setdefault(part, {})
         if not isinstance(target, dict):
             raise ConfigError(f"--set {dotted}: '{part}' is not a section")
-    target[parts[-1]] = yaml.safe_load(raw)
+    target[parts[-1]] = _parse_yaml(raw, f"--set {dotted}")
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{source} is not valid YAML: {error}") from None
 
 
 def load_config(path: str | Path | None, overrides: list[str] = ()) -> TrainConfig:
     """Read ``path`` (YAML), apply ``key=value`` overrides, build and validate the config."""
     values: dict[str, Any] = {}
     if path is not None:
-        text = Path(path).read_text()
-        values = yaml.safe_load(text) or {}
+        values = _parse_yaml(Path(path).read_text(), str(path)) or {}
     for override in overrides:
         if "=" not in override:
             raise ConfigError(f"--set expects key=value, got '{override}'")

@@ -123,6 +123,42 @@ def test_unknown_key_suggests_the_nearest(acac_h5, tmp_path):
                     ["optim.batch_sise=3"])
 
 
+@pytest.mark.parametrize(("override", "message"), [
+    ("optim.lr=abc", "optim.lr = 'abc' is invalid: expected a number"),
+    ("optim.max_epochs=2.5", "optim.max_epochs = 2.5 is invalid: expected an integer"),
+    ("compile=1", "compile = 1 is invalid: expected true or false"),
+    ("model.radial_hidden=64", "model.radial_hidden = 64 is invalid: expected a list of integers"),
+    ("optim.max_time=[1]", r"optim.max_time = \[1\] is invalid: expected a string or a number"),
+    ("optim.lr=[1,", r"--set optim.lr is not valid YAML"),
+])
+def test_a_value_of_the_wrong_type_is_named(acac_h5, tmp_path, override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(write_config(tmp_path, tiny_config(acac_h5, tmp_path)), [override])
+
+
+def test_one_file_name_is_a_list_of_one_file(acac_h5, tmp_path):
+    config = load_config(write_config(tmp_path, tiny_config(acac_h5, tmp_path)),
+                         [f"data.train_files={acac_h5}", f"data.valid_files={acac_h5}"])
+    assert config.data.train_files == [str(acac_h5)]
+    assert config.data.valid_files == [str(acac_h5)]
+
+
+def test_a_yaml_syntax_error_names_the_file(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("optim:\n  lr: [0.01\n")
+    with pytest.raises(ConfigError, match="broken.yaml is not valid YAML"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("budget", [-5, 0, "0s"])
+def test_a_time_budget_must_be_positive(acac_h5, tmp_path, budget):
+    config = load_config(write_config(tmp_path, tiny_config(acac_h5, tmp_path / "run")),
+                         [f"optim.max_time={budget}"])
+    with pytest.raises(ConfigError, match="the time budget must be > 0 s"):
+        Trainer(config, show_progress=False)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
 def test_validation_elements_must_be_in_training(acac_h5, tmp_path):
     import ase
 
