@@ -29,7 +29,7 @@ RELAX_NOT_CONVERGED = 3
 TRACEBACK_HELP = "show full tracebacks on errors"
 MODEL_HELP = ("shipped model name or model file; NAME[k] or NAME[i,j] for only those members "
               "of a committee (faster, less accurate; the model cards list each member's "
-              "errors)")
+              "errors); default %(default)s")
 
 
 def _add_label_keys(parser: argparse.ArgumentParser) -> None:
@@ -129,8 +129,7 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("data", nargs="+", metavar="DATA", help="labelled data files")
     parser.add_argument("--model", default="acac", help=MODEL_HELP)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
-    parser.add_argument("--device", default="auto")
+    _add_dtype_and_device_options(parser)
     parser.add_argument("--plots", default=".", metavar="DIR",
                         help="directory for parity plots parity_STEM.png (default: current)")
     parser.add_argument("--overwrite", action="store_true",
@@ -171,25 +170,38 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default="acac", help=MODEL_HELP)
     parser.add_argument("--structure", help="structure file (default: the shipped "
                         "structure of a shipped model, e.g. acetylacetone for acac)")
-    parser.add_argument("--ensemble", default=defaults.ensemble, choices=ENSEMBLES)
+    parser.add_argument("--ensemble", default=defaults.ensemble, choices=ENSEMBLES,
+                        help="nve (velocity Verlet), nvt (Langevin) or npt (MTK Nosé-Hoover, "
+                        "flexible cell; 3-D periodic structures) (default %(default)s)")
     parser.add_argument("--temperature", type=float, default=defaults.temperature_kelvin,
                         help="temperature in K (default %(default)s)")
     parser.add_argument("--pressure", type=float, default=defaults.pressure_gpa,
                         help="pressure in GPa for npt (default %(default)s)")
     parser.add_argument("--timestep", type=float, default=defaults.timestep_fs,
                         help="time step in fs (default %(default)s)")
-    parser.add_argument("--steps", type=int, default=defaults.steps)
+    parser.add_argument("--steps", type=int, default=defaults.steps,
+                        help="number of MD steps (default %(default)s)")
     parser.add_argument("--friction", type=float, default=defaults.friction_per_fs,
                         help="Langevin friction in 1/fs (default %(default)s)")
-    parser.add_argument("--write-every", type=int, default=defaults.write_every)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--write-every", type=int, default=defaults.write_every,
+                        help="write one frame every this many steps (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=defaults.seed,
+                        help="seed of the initial velocities and the Langevin noise "
+                        "(default %(default)s)")
     parser.add_argument("--output", help="trajectory: .h5 (HDF5, trainable) or any ASE "
                         "format (default: md-MODEL-TIMESTAMP.h5)")
     parser.add_argument("--overwrite", action="store_true")
-    parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
-    parser.add_argument("--device", default="auto")
+    _add_dtype_and_device_options(parser)
     _add_compile_option(parser)
     parser.set_defaults(func=_run_md)
+
+
+def _add_dtype_and_device_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dtype", default="float64", choices=["float32", "float64"],
+                        help="precision the model is evaluated in (default %(default)s)")
+    parser.add_argument("--device", default="auto",
+                        help="auto (a GPU if there is one, else the CPU), cpu, cuda or "
+                        "cuda:N (default %(default)s)")
 
 
 def _add_compile_option(parser: argparse.ArgumentParser) -> None:
@@ -246,8 +258,7 @@ def _add_relax(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", help="relaxed structure file (default: relaxed.xyz)",
                         default="relaxed.xyz")
     parser.add_argument("--overwrite", action="store_true")
-    parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
-    parser.add_argument("--device", default="auto")
+    _add_dtype_and_device_options(parser)
     _add_compile_option(parser)
     parser.set_defaults(func=_run_relax)
 
@@ -255,16 +266,17 @@ def _add_relax(subparsers: argparse._SubParsersAction) -> None:
 def _run_relax(args: argparse.Namespace) -> int:
     import ase.io
 
-    from potentials.data.output import refuse_existing
+    from potentials.data.output import ase_output_format, refuse_existing
     from potentials.md.relax import relax
     from potentials.md.setup import load_structure_and_calculator
     from potentials.md.trajectory import labelled_copy
 
     refuse_existing(args.output, args.overwrite)
+    ase_output_format(args.output, trajectory=False)
     atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
                                           args.compile)
     summary = relax(atoms, args.fmax, args.optimizer, args.cell, args.steps)
-    ase.io.write(args.output, labelled_copy(atoms))
+    ase.io.write(args.output, labelled_copy(atoms, with_temperature=False))
     print(summary.format())
     print(f"relaxed structure written to {args.output}")
     return 0 if summary.converged else RELAX_NOT_CONVERGED

@@ -56,3 +56,25 @@ def test_existing_parity_plot_needs_overwrite(model: Path, tmp_path: Path,
     assert plot.read_text() == "keep me"
     assert evaluate(model, FIXTURES / "acac_5.xyz", plot.parent, "--overwrite") == 0
     assert plot.stat().st_size > 1000
+
+
+def test_data_without_labels_read_is_an_error_naming_the_options(
+        model: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    frames = ase.io.read(FIXTURES / "acac_5.xyz", ":")
+    for atoms in frames:
+        atoms.info["REF_energy"] = atoms.get_potential_energy()
+        atoms.calc = None
+    unlabelled = tmp_path / "ref_energy.xyz"
+    ase.io.write(unlabelled, frames)
+    assert evaluate(model, unlabelled, tmp_path / "plots") == 1
+    err = capsys.readouterr().err
+    assert "none of its 5 frames has an energy, forces or stress label" in err
+    assert "--energy-key" in err
+    assert not list((tmp_path / "plots").glob("*.png"))
+    assert evaluate(model, unlabelled, tmp_path / "plots", "--energy-key", "REF_energy") == 0
+
+
+def test_a_batch_size_below_one_is_an_error(model: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture) -> None:
+    assert evaluate(model, FIXTURES / "acac_5.xyz", tmp_path, "--batch-size", "0") == 1
+    assert "the batch size must be >= 1 frame, got 0" in capsys.readouterr().err

@@ -25,7 +25,7 @@ from potentials.data.ase_frames import frame_to_atoms, read_ase_frames
 from potentials.data.errors import DataFormatError
 from potentials.data.frame import Frame
 from potentials.data.h5md import is_h5md, read_h5md_frames
-from potentials.data.output import refuse_existing
+from potentials.data.output import ase_output_format, refuse_existing
 from potentials.data.reader import TrajectoryFile, open_hdf5
 from potentials.data.writer import TrajectoryWriter, temporary_sibling
 
@@ -114,12 +114,8 @@ def _write_hdf5(inputs: Sequence[str], output: Path, options: ReadOptions,
 
 
 def _write_ase(inputs: Sequence[str], output: Path, options: ReadOptions, show: bool) -> int:
-    try:
-        format_name = ase.io.formats.filetype(output, read=False)
-        single = ase.io.formats.ioformats[format_name].single
-    except (KeyError, ValueError) as error:
-        raise DataFormatError(output, f"cannot tell the output format from the name "
-                              f"({error}); use .h5 or a name ase.io.write knows") from None
+    format_name = ase_output_format(output, trajectory=False)
+    single = ase.io.formats.ioformats[format_name].single
     count = [0]
 
     def images() -> Iterator[ase.Atoms]:

@@ -55,5 +55,8 @@ class MDOptions:
         for name, value in positive.items():
             if value <= 0:
                 raise ValueError(f"{name} must be > 0, got {value}")
+        if self.pressure_gpa and self.ensemble != "npt":
+            raise ValueError(f"a pressure ({self.pressure_gpa} GPa) acts only in the npt "
+                             f"ensemble, not in {self.ensemble}")
         if self.temperature_kelvin < 0:
             raise ValueError(f"temperature_kelvin must be >= 0, got {self.temperature_kelvin}")

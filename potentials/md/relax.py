@@ -41,6 +41,10 @@ def relax(atoms: ase.Atoms, fmax_ev_per_angstrom: float = 0.01, optimizer: str =
     With ``relax_cell`` the stress criterion is ``fmax`` expressed per unit volume by the
     filter (ASE's convention), so a converged cell has |stress| well below fmax/Å³.
     """
+    if not fmax_ev_per_angstrom > 0:
+        raise ValueError(f"fmax must be > 0 eV/Å, got {fmax_ev_per_angstrom}")
+    if max_steps < 1:
+        raise ValueError(f"the maximum number of steps must be >= 1, got {max_steps}")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got '{optimizer}'")
     if relax_cell and not atoms.pbc.all():

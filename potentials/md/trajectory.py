@@ -11,14 +11,14 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 from potentials.data.ase_frames import frame_from_atoms
 from potentials.data.convert import HDF5_SUFFIXES
-from potentials.data.output import refuse_existing
+from potentials.data.output import ase_output_format, refuse_existing
 from potentials.data.writer import TrajectoryWriter
 
 
-def labelled_copy(atoms: ase.Atoms) -> ase.Atoms:
+def labelled_copy(atoms: ase.Atoms, with_temperature: bool = True) -> ase.Atoms:
     """A copy of ``atoms`` holding its calculator's energy, forces (and stress) results, and a
     committee's ``energy_uncertainty`` [eV] in ``info`` and ``forces_uncertainty`` [eV/Å] in
-    ``arrays``."""
+    ``arrays``; with velocities and ``with_temperature``, ``temperature_kelvin`` in ``info``."""
     copy = atoms.copy()
     results = {k: v for k, v in atoms.calc.results.items() if k in ("energy", "forces",
                                                                      "stress")}
@@ -26,7 +26,7 @@ def labelled_copy(atoms: ase.Atoms) -> ase.Atoms:
     if "forces_uncertainty" in atoms.calc.results:
         copy.info["energy_uncertainty"] = atoms.calc.results["energy_uncertainty"]
         copy.arrays["forces_uncertainty"] = atoms.calc.results["forces_uncertainty"].copy()
-    if atoms.get_velocities() is not None and len(atoms):
+    if with_temperature and atoms.get_velocities() is not None and len(atoms):
         copy.info["temperature_kelvin"] = float(atoms.get_temperature())
     return copy
 
@@ -43,6 +43,8 @@ class TrajectoryOutput:
     def __init__(self, path: str | Path, overwrite: bool = False):
         self.path = Path(path)
         refuse_existing(self.path, overwrite)
+        if self.path.suffix.lower() not in HDF5_SUFFIXES:
+            ase_output_format(self.path, trajectory=True)
         self.overwrite = overwrite
         self.count = 0
         self._writer: TrajectoryWriter | None = None

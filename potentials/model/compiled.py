@@ -73,7 +73,7 @@ class CompiledPredictor:
         return energies, gradients[0], gradients[1]
 
     def __call__(self, graph: AtomicGraph, compute_stress: bool) -> dict[str, torch.Tensor]:
-        check_species(self.model, graph)
+        check_species(self.model, graph.atomic_numbers)
         tensors = GraphTensors(graph.pos, graph.atomic_numbers, graph.edge_index,
                                graph.cell_shifts, graph.structure_index,
                                graph.edge_structure_index)

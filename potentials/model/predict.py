@@ -27,13 +27,14 @@ from torch import nn
 from potentials.graph import AtomicGraph, sum_per_structure
 
 
-def check_species(model: nn.Module, graph: AtomicGraph) -> None:
-    """Raise a ValueError naming any element ``model`` was not trained on."""
-    unknown = model.species_index(graph.atomic_numbers) < 0
+def check_species(model: nn.Module, atomic_numbers: torch.Tensor) -> None:
+    """Raise a ValueError naming any element of ``atomic_numbers`` ``model`` was not trained
+    on."""
+    unknown = model.species_index(atomic_numbers) < 0
     if bool(unknown.any()):
         from ase.data import chemical_symbols
 
-        missing = sorted({chemical_symbols[z] for z in graph.atomic_numbers[unknown].tolist()})
+        missing = sorted({chemical_symbols[z] for z in atomic_numbers[unknown].tolist()})
         known = [chemical_symbols[z] for z in model.statistics.atomic_numbers]
         raise ValueError(f"the model was not trained on element(s) {missing}; it knows {known}")
 
@@ -77,7 +78,7 @@ def predict(
     ``forces`` [n_atoms, 3] eV/Å, ``virial`` [n_structures, 3, 3] eV and ``stress``
     [n_structures, 3, 3] eV/Å³ (zero for structures without a 3-D cell volume).
     """
-    check_species(model, graph)
+    check_species(model, graph.atomic_numbers)
     positions, cell = graph.pos, graph.cell
     inputs: list[torch.Tensor] = []
     if compute_forces or compute_stress:

@@ -119,13 +119,14 @@ def cutoff_text(model: torch.nn.Module) -> str:
 
 
 def describe_shipped_models() -> str:
-    """A table of shipped models: elements, cutoff, members, parameter count, dtype, file."""
+    """A table of shipped models: elements, cutoff, members, parameter count, the precision
+    the weights are stored in, file."""
     from ase.data import chemical_symbols
 
     from potentials.model.committee import CommitteePotential
     from potentials.model.io import load_model
 
-    rows = [("name", "elements", "cutoff [Å]", "members", "parameters", "dtype", "file")]
+    rows = [("name", "elements", "cutoff [Å]", "members", "parameters", "stored as", "file")]
     for name, path in shipped_models().items():
         model = load_model(path)
         members = len(model.members) if isinstance(model, CommitteePotential) else 1
@@ -140,5 +141,7 @@ def describe_shipped_models() -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     table = "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
                       for row in rows)
-    return (f"{table}\nNAME[k] or NAME[i,j] (e.g. acac[9]) takes only those members of a "
-            f"committee: faster, less accurate; each model card lists its members' errors.")
+    return (f"{table}\nWeights are stored in the precision they were trained in; "
+            f"EquiCalculator and the commands evaluate in float64 unless told otherwise "
+            f"(dtype, --dtype).\nNAME[k] or NAME[i,j] (e.g. acac[9]) takes only those members "
+            f"of a committee: faster, less accurate; each model card lists its members' errors.")

@@ -38,6 +38,8 @@ def evaluate_model(model: str, paths: list[str], batch_size: int = 16, dtype: st
     ``options`` names the label keys of inputs that are not HDF5 trajectories (default: the
     calculator results, then ``info``/``arrays``, under the standard names).
     """
+    if batch_size < 1:
+        raise ValueError(f"the batch size must be >= 1 frame, got {batch_size}")
     options = options or ReadOptions()
     keep_freed_memory()
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
@@ -54,6 +56,11 @@ def evaluate_model(model: str, paths: list[str], batch_size: int = 16, dtype: st
             output = predict_members_in_turn(potential, batch,
                                              compute_stress=bool(batch.has_stress.any()))
             errors.add({k: v.detach() for k, v in output.items()}, batch)
+        if not errors.summary():
+            raise ValueError(
+                f"{path}: none of its {len(dataset)} frames has an energy, forces or stress "
+                f"label under the names read; for extended XYZ and other ASE input, name them "
+                f"with --energy-key, --forces-key or --stress-key")
         results.append(Evaluation(path, len(dataset), errors.summary(), errors))
     return results
 

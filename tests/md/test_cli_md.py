@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import ase
 import ase.io
+import pytest
 
 from potentials.cli import RELAX_NOT_CONVERGED, main
 from potentials.data import TrajectoryFile
@@ -56,6 +59,7 @@ def test_relax_command(tmp_path, capsys):
     relaxed = ase.io.read(output)
     assert len(relaxed) == 5
     assert abs(relaxed.get_forces()).max() < 0.05
+    assert "temperature_kelvin" not in relaxed.info  # a relaxed structure has no temperature
 
 
 def test_relax_not_converged_exits_with_3(tmp_path, capsys):
@@ -83,3 +87,37 @@ def test_compiled_relax_gives_the_eager_structure(tmp_path, capsys):
     eager, compiled = (ase.io.read(output) for output in outputs)
     assert abs(compiled.positions - eager.positions).max() < 1e-8
     assert abs(compiled.get_forces() - eager.get_forces()).max() < 1e-8
+
+
+@pytest.mark.parametrize(("command", "message"), [
+    (["md", "--output", "{tmp}/md.foo"], "md.foo: cannot tell the output format"),
+    (["md", "--output", "{tmp}/md.png"], "md.png: the png format holds one frame"),
+    (["relax", "--output", "{tmp}/relaxed.foo"], "relaxed.foo: cannot tell the output format"),
+    (["md", "--ensemble", "nvt", "--pressure", "5"],
+     r"a pressure \(5.0 GPa\) acts only in the npt ensemble, not in nvt"),
+    (["relax", "--fmax", "-1"], "fmax must be > 0 eV/Å, got -1.0"),
+    (["relax", "--steps", "0"], "the maximum number of steps must be >= 1, got 0"),
+])
+def test_bad_options_are_one_line_errors_before_anything_runs(tmp_path, capsys, command,
+                                                                message):
+    model, structure = model_and_structure(tmp_path)
+    argv = [part.format(tmp=tmp_path) for part in command]
+    argv += ["--model", model, "--structure", structure]
+    if "--steps" not in argv:
+        argv += ["--steps", "5"]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert len(captured.err.splitlines()) == 1
+    assert re.search(message, captured.err), captured.err
+    assert "steps/s" not in captured.out and "converged" not in captured.out
+    assert list(tmp_path.glob("md.*")) == [] and list(tmp_path.glob("relaxed.*")) == []
+
+
+def test_an_unknown_element_is_named_before_md_starts(tmp_path, capsys):
+    model, _ = model_and_structure(tmp_path)
+    structure = tmp_path / "nacl.xyz"
+    ase.io.write(structure, ase.Atoms("NaCl", positions=[[0, 0, 0], [2.4, 0, 0]]))
+    assert main(["md", "--model", model, "--structure", str(structure), "--steps", "5"]) == 1
+    captured = capsys.readouterr()
+    assert "the model was not trained on element(s) ['Cl', 'Na']" in captured.err
+    assert captured.out == ""  # no header line, no progress bar
