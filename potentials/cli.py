@@ -117,7 +117,8 @@ def _run_train(args: argparse.Namespace) -> int:
         model_path = trainer.run()
     finally:  # a process group left to the interpreter's exit can abort it (SIGABRT)
         trainer.context.close()
-    print(f"model written to {model_path}")
+    if trainer.context.is_main:
+        print(f"model written to {model_path}")
     return 0
 
 

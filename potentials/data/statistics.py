@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from ase.data import chemical_symbols
 
 from potentials.graph import AtomicGraph
 from potentials.model.statistics import DataStatistics
@@ -67,7 +68,9 @@ def compute_statistics(
     if isolated_atom_energies_ev is not None:
         missing = [z for z in atomic_numbers if z not in isolated_atom_energies_ev]
         if missing:
-            raise ValueError(f"the isolated-atom energies lack elements with Z = {missing}")
+            symbols = ", ".join(chemical_symbols[z] for z in missing)
+            raise ValueError(f"the isolated-atom energies lack {symbols}, which the training "
+                             f"data contains")
         e0s = np.array([isolated_atom_energies_ev[z] for z in atomic_numbers])
     else:
         e0s = fit_e0s(counts[has_energy], energies[has_energy], sum_over_ranks)

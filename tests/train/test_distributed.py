@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 
@@ -13,7 +14,8 @@ import yaml
 from tests.train.conftest import tiny_config
 
 
-def train(config: dict, path, processes: int) -> list[dict]:
+def train(config: dict, path, processes: int) -> tuple[list[dict], str]:
+    """metrics.csv rows and the printed output of a run on ``processes`` processes."""
     path.write_text(yaml.safe_dump(config))
     if processes == 1:
         command = [sys.executable, "-m", "potentials.cli", "train", str(path)]
@@ -24,7 +26,7 @@ def train(config: dict, path, processes: int) -> list[dict]:
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with open(os.path.join(config["output_dir"], "metrics.csv")) as stream:
-        return list(csv.DictReader(stream))
+        return list(csv.DictReader(stream)), result.stdout
 
 
 def test_two_processes_match_one(mixed_h5, tmp_path):
@@ -32,8 +34,13 @@ def test_two_processes_match_one(mixed_h5, tmp_path):
     # so in the last step one process has a frame and the other none.
     changes = {"optim.max_epochs": 3, "optim.shuffle": False, "optim.batch_size": 4,
                "data.max_train_frames": 13, "optim.valid_batch_size": 3}
-    single = train(tiny_config(mixed_h5, tmp_path / "one", **changes), tmp_path / "one.yaml", 1)
-    double = train(tiny_config(mixed_h5, tmp_path / "two", **changes), tmp_path / "two.yaml", 2)
+    single, single_log = train(tiny_config(mixed_h5, tmp_path / "one", **changes),
+                               tmp_path / "one.yaml", 1)
+    double, double_log = train(tiny_config(mixed_h5, tmp_path / "two", **changes),
+                               tmp_path / "two.yaml", 2)
+    split = re.search(r"training on \d+ frames, validating on \d+,", single_log).group()
+    assert split in double_log  # the frame counts of all processes together
+    assert double_log.count("model written to") == 1
     assert len(single) == len(double) == 3
     for one, two in zip(single, double, strict=True):
         for key in ("train_loss", "valid_loss", "train_forces_rmse_mev_per_angstrom",

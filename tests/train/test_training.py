@@ -398,3 +398,12 @@ def test_time_cosine_needs_a_time_budget(acac_h5, tmp_path):
     config["optim"]["scheduler"] = "cosine_time"
     with pytest.raises(ConfigError, match=r"optim.max_time = None .*'cosine_time'"):
         load_config(write_config(tmp_path, config))
+
+
+def test_isolated_atom_energies_must_cover_the_training_elements(acac_h5, tmp_path):
+    config = tiny_config(acac_h5, tmp_path / "run")
+    config["data"]["isolated_atoms_file"] = str(
+        write_isolated_atoms(tmp_path / "e0s.xyz", {"H": -13.6}))
+    with pytest.raises(ValueError, match="the isolated-atom energies lack C, O, which the "
+                                         "training data contains"):
+        Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
