@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ase.io
 import pytest
 import torch
 
@@ -39,13 +40,19 @@ def test_example_runs(script, expected, tmp_path):
 
 
 def test_fine_tuning_example_starts_from_the_shipped_member_it_names(tmp_path):
-    """The example's config as shipped, on a fixture instead of ../shared/data: its
-    ``init_from`` resolves and the trainer starts from exactly that model."""
+    """The example's config as shipped, on fixtures instead of ../shared/data: its
+    ``init_from`` resolves and the trainer starts from exactly that model, with the ethanol
+    data's isolated-atom energies as E0s."""
     config = load_config(EXAMPLES / "finetune_acac_to_ethanol.yaml",
                          [f"output_dir={tmp_path / 'run'}", "data.valid_fraction=0.4",
-                          f"data.train_files=[{FIXTURES / 'ethanol_5.xyz'}]"])
+                          f"data.train_files=[{FIXTURES / 'ethanol_5.xyz'}]",
+                          f"data.isolated_atoms_file={FIXTURES / 'ethanol_isolated_atoms.xyz'}"])
     start = load_named_model(config.init_from)
     trainer = Trainer(config, show_progress=False)
     assert trainer.model.config == start.config
+    e0s = {int(atoms.numbers[0]): atoms.get_potential_energy() for atoms in
+           ase.io.read(FIXTURES / "ethanol_isolated_atoms.xyz", ":")}
+    assert trainer.model.statistics.e0s_ev == tuple(e0s[z] for z in (1, 6, 8))
     for key, value in start.state_dict().items():
-        assert torch.equal(trainer.model.state_dict()[key], value), key
+        if key != "e0s_ev":
+            assert torch.equal(trainer.model.state_dict()[key], value), key
