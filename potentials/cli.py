@@ -192,6 +192,8 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", help="trajectory: .h5 (HDF5, trainable) or any ASE "
                         "format (default: md-MODEL-TIMESTAMP.h5)")
     parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar, only the header and the summary (for logs)")
     _add_dtype_and_device_options(parser)
     _add_compile_option(parser)
     parser.set_defaults(func=_run_md)
@@ -235,7 +237,7 @@ def _run_md(args: argparse.Namespace) -> int:
           f"{args.temperature} K -> {output}")
     initialise_velocities(atoms, options)
     with TrajectoryOutput(output, overwrite=args.overwrite) as trajectory:
-        summary = run_md(atoms, options, trajectory)
+        summary = run_md(atoms, options, trajectory, progress=not args.no_progress)
     print(summary.format(args.ensemble))
     print(f"{summary.frames_written} frames written to {output}")
     return 0

@@ -139,9 +139,10 @@ def _check_splits(splits: Splits, config: DataConfig, sum_array: SumArray) -> No
             raise ConfigError(f"{name} data contains element(s) {missing} absent from the "
                               f"training data")
     if not train.n_energy and not config.train_on_forces_only:
-        raise ConfigError("the training data has no energies" + (
-            "; set data.train_on_forces_only: true to fit forces alone"
-            if train.n_forces else ""))
+        raise ConfigError("the training data has no energies under the names read (for "
+                          "extended XYZ and other ASE input, name them with data.energy_key)"
+                          + ("; or set data.train_on_forces_only: true to fit forces alone"
+                             if train.n_forces else ""))
 
 
 def _all(indices: np.ndarray) -> np.ndarray:

@@ -28,10 +28,11 @@ def test_md_command_writes_a_trainable_trajectory(tmp_path, capsys):
     output = tmp_path / "md.h5"
     status = main(["md", "--model", model, "--structure", structure, "--steps", "20",
                    "--write-every", "5", "--output", str(output), "--ensemble", "nve",
-                   "--timestep", "0.1"])
+                   "--timestep", "0.1", "--no-progress"])
     assert status == 0
-    printed = capsys.readouterr().out
-    assert "total-energy drift" in printed and "steps/s" in printed
+    captured = capsys.readouterr()
+    assert "total-energy drift" in captured.out and "steps/s" in captured.out
+    assert captured.err == ""  # --no-progress: no progress bar
     with TrajectoryFile(output) as trajectory:
         assert len(trajectory) == 5
         assert trajectory[0].get_forces().shape == (5, 3)
