@@ -19,6 +19,9 @@ from potentials.md.options import MDOptions
 from potentials.md.trajectory import TrajectoryOutput
 from potentials.units import MEV_PER_EV
 
+OVERHEATING_FACTOR = 5.0
+"""An MD run whose temperature exceeds this many times its target is reported as unstable."""
+
 
 @dataclass
 class MDSummary:
@@ -26,6 +29,7 @@ class MDSummary:
 
     With a committee model, ``largest_force_uncertainties_ev_per_angstrom`` holds, per
     recorded state, the largest per-atom force disagreement of its members (empty otherwise).
+    The highest temperature reached is compared with the target to flag unstable runs.
     """
 
     steps: int
@@ -39,6 +43,15 @@ class MDSummary:
     frames_written: int
     largest_force_uncertainties_ev_per_angstrom: np.ndarray = field(
         default_factory=lambda: np.empty(0))
+    max_temperature_kelvin: float = float("nan")
+    target_temperature_kelvin: float = float("nan")
+
+    @property
+    def overheated(self) -> bool:
+        """Whether the temperature rose above ``OVERHEATING_FACTOR`` times the target (or
+        times 100 K for targets below 100 K): the mark of an unstable integration."""
+        limit = OVERHEATING_FACTOR * max(self.target_temperature_kelvin, 100.0)
+        return bool(self.max_temperature_kelvin > limit)
 
     @property
     def steps_per_second(self) -> float:
@@ -72,6 +85,11 @@ class MDSummary:
             f"largest deviation {self.max_energy_deviation_mev_per_atom:.4f} meV/atom"
             + ("" if ensemble == "nve" else " (thermostatted: not conserved)"),
         ]
+        if self.overheated:
+            lines.insert(2, f"warning: the temperature reached {self.max_temperature_kelvin:.0f} "
+                         f"K against a target of {self.target_temperature_kelvin:g} K: the "
+                         f"dynamics is unstable; try a shorter time step, or check that the "
+                         f"structure is like the model's training data")
         spreads = MEV_PER_EV * self.largest_force_uncertainties_ev_per_angstrom
         if len(spreads):
             lines.append(
@@ -183,4 +201,5 @@ def _summarise(temperatures: np.ndarray, potentials: np.ndarray, totals: np.ndar
         mean_potential_energy_ev=float(potentials.mean()),
         energy_drift_mev_per_atom_per_ps=slope,
         max_energy_deviation_mev_per_atom=float(np.abs(per_atom_mev).max()),
-        frames_written=frames)
+        frames_written=frames, max_temperature_kelvin=float(temperatures.max()),
+        target_temperature_kelvin=options.temperature_kelvin)

@@ -190,3 +190,15 @@ def test_cell_relaxation_converges_stress():
     summary = relax(atoms, fmax_ev_per_angstrom=1e-4, relax_cell=True, logfile=None)
     assert summary.converged
     assert summary.max_stress_ev_per_angstrom3 < 1e-4
+
+
+@pytest.mark.parametrize(("timestep_fs", "unstable"), [(2.0, False), (60.0, True)])
+def test_a_time_step_too_long_is_reported_as_unstable(timestep_fs, unstable):
+    """The Lennard-Jones Cu crystal keeps its 300 K at 2 fs (and at 20 fs) and heats to
+    ~10^32 K within 40 steps of 60 fs (measured): velocity Verlet is unstable there."""
+    atoms = lennard_jones_crystal()
+    options = MDOptions("nve", 300.0, timestep_fs=timestep_fs, steps=40)
+    initialise_velocities(atoms, options)
+    summary = run_md(atoms, options, progress=False)
+    assert summary.overheated is unstable
+    assert ("dynamics is unstable" in summary.format("nve")) is unstable
