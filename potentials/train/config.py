@@ -156,8 +156,9 @@ def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
 
 
 def _checked(key: str, value: Any, annotation: Any) -> Any:
-    """``value`` if it has the type ``annotation`` names (an int is a valid float, one string a
-    valid one-element list of strings), else a ConfigError naming key, value and type."""
+    """``value`` if it has the type ``annotation`` names (an int or a text like ``1e-5`` is a
+    valid float, one string a valid one-element list of strings), else a ConfigError naming
+    key, value and type."""
     options = (typing.get_args(annotation)
                if isinstance(annotation, types.UnionType) else (annotation,))
     for option in options:
@@ -167,6 +168,8 @@ def _checked(key: str, value: Any, annotation: Any) -> Any:
             return value
         if option in (int, float, str) and _is_instance(value, option):
             return value
+        if option is float and isinstance(value, str) and _is_float_text(value):
+            return float(value)  # PyYAML reads 1e-5 (no dot) as a string
         origin, arguments = typing.get_origin(option), typing.get_args(option)
         if origin in (list, tuple):
             items = [value] if isinstance(value, str) and arguments[0] is str else value
@@ -180,6 +183,14 @@ def _is_instance(value: Any, kind: type) -> bool:
     if isinstance(value, bool):
         return kind is bool
     return isinstance(value, int | float) if kind is float else isinstance(value, kind)
+
+
+def _is_float_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _describe_type(annotation: Any) -> str:

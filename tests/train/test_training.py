@@ -136,6 +136,14 @@ def test_a_value_of_the_wrong_type_is_named(acac_h5, tmp_path, override, message
         load_config(write_config(tmp_path, tiny_config(acac_h5, tmp_path)), [override])
 
 
+def test_exponent_notation_without_a_dot_is_a_number(acac_h5, tmp_path):
+    """PyYAML reads 1e-5 (no dot) as a string; a float field takes it as the number."""
+    path = tmp_path / "config.yaml"
+    config = tiny_config(acac_h5, tmp_path)
+    path.write_text(yaml.safe_dump(config) + "loss:\n  stage_two_lr: 1e-5\n")
+    assert load_config(path).loss.stage_two_lr == 1e-5
+
+
 def test_one_file_name_is_a_list_of_one_file(acac_h5, tmp_path):
     config = load_config(write_config(tmp_path, tiny_config(acac_h5, tmp_path)),
                          [f"data.train_files={acac_h5}", f"data.valid_files={acac_h5}"])
