@@ -15,7 +15,7 @@ def averaged_after(values: list[float], decay: float) -> float:
     for value in values:
         model.weight.data.fill_(value)
         ema.update_parameters(model)
-    return float(ema.module.weight)
+    return float(ema.module.weight.detach())
 
 
 def test_the_decay_warms_up_to_its_set_value():
