@@ -159,9 +159,7 @@ def _checked(key: str, value: Any, annotation: Any) -> Any:
     """``value`` if it has the type ``annotation`` names (an int or a text like ``1e-5`` is a
     valid float, one string a valid one-element list of strings), else a ConfigError naming
     key, value and type."""
-    options = (typing.get_args(annotation)
-               if isinstance(annotation, types.UnionType) else (annotation,))
-    for option in options:
+    for option in _union_members(annotation):
         if option is type(None) and value is None:
             return None
         if option is bool and isinstance(value, bool):
@@ -176,6 +174,13 @@ def _checked(key: str, value: Any, annotation: Any) -> Any:
             if isinstance(items, list) and all(_is_instance(v, arguments[0]) for v in items):
                 return items
     raise ConfigError(f"{key} = {value!r} is invalid: expected {_describe_type(annotation)}")
+
+
+def _union_members(annotation: Any) -> tuple[Any, ...]:
+    """``(int, None)`` for ``int | None``; ``(int,)`` for ``int``."""
+    if isinstance(annotation, types.UnionType):
+        return typing.get_args(annotation)
+    return (annotation,)
 
 
 def _is_instance(value: Any, kind: type) -> bool:
@@ -196,10 +201,8 @@ def _is_float_text(text: str) -> bool:
 def _describe_type(annotation: Any) -> str:
     names = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
              type(None): "null"}
-    options = (typing.get_args(annotation)
-               if isinstance(annotation, types.UnionType) else (annotation,))
     described = []
-    for option in options:
+    for option in _union_members(annotation):
         if option in names:
             described.append(names[option])
         else:

@@ -49,13 +49,15 @@ class SplitSummary:
 
 @dataclass
 class Splits:
-    """Graphs of each split (this process's share), the training files' sha256 and summary."""
+    """Graphs of each split (this process's share), the training files' sha256 and the
+    training and validation summaries (all processes' shares)."""
 
     train: Graphs
     valid: Graphs
     test: dict[str, Graphs]
     train_sha256: str
     train_summary: SplitSummary
+    valid_summary: SplitSummary
 
 
 def file_sha256(paths: list[str]) -> str:
@@ -128,8 +130,9 @@ def _check_splits(splits: Splits, config: DataConfig, sum_array: SumArray) -> No
     train = splits.train_summary
     if not train.n_frames:
         raise ConfigError("the training split is empty")
-    for name, graphs in [("validation", splits.valid), *splits.test.items()]:
-        summary = SplitSummary.of(graphs, sum_array)
+    test_summaries = [(name, SplitSummary.of(graphs, sum_array))
+                      for name, graphs in splits.test.items()]
+    for name, summary in [("validation", splits.valid_summary), *test_summaries]:
         if name == "validation" and not summary.n_frames:
             raise ConfigError("the validation split is empty; raise data.valid_fraction or "
                               "give data.valid_files")
@@ -200,9 +203,9 @@ def prepare_splits(config: DataConfig, cutoff_angstrom: float, seed: int,
     def graphs(dataset: GraphDataset, name: str) -> Graphs:
         return load_graphs(dataset, name, progress) if config.in_memory else dataset
 
-    train = graphs(datasets.train, "train")
-    splits = Splits(train, graphs(datasets.valid, "valid"),
-                    {name: graphs(d, "test") for name, d in datasets.test.items()},
-                    file_sha256(list(config.train_files)), SplitSummary.of(train, sum_array))
+    train, valid = graphs(datasets.train, "train"), graphs(datasets.valid, "valid")
+    splits = Splits(train, valid, {name: graphs(d, "test") for name, d in datasets.test.items()},
+                    file_sha256(list(config.train_files)), SplitSummary.of(train, sum_array),
+                    SplitSummary.of(valid, sum_array))
     _check_splits(splits, config, sum_array)
     return splits

@@ -56,12 +56,13 @@ def evaluate_model(model: str, paths: list[str], batch_size: int = 16, dtype: st
             output = predict_members_in_turn(potential, batch,
                                              compute_stress=bool(batch.has_stress.any()))
             errors.add({k: v.detach() for k, v in output.items()}, batch)
-        if not errors.summary():
+        metrics = errors.summary()
+        if not metrics:
             raise ValueError(
                 f"{path}: none of its {len(dataset)} frames has an energy, forces or stress "
                 f"label under the names read; for extended XYZ and other ASE input, name them "
                 f"with --energy-key, --forces-key or --stress-key")
-        results.append(Evaluation(path, len(dataset), errors.summary(), errors))
+        results.append(Evaluation(path, len(dataset), metrics, errors))
     return results
 
 

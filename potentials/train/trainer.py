@@ -134,7 +134,6 @@ class Trainer:
                                 self.config.seed, self.dtype, self.context.shard,
                                 self.context.sum_array, self.show_progress)
         self.n_train_global = splits.train_summary.n_frames
-        self.n_valid_global = int(self.context.sum_array(np.array([len(splits.valid)]))[0])
         self.any_stress = splits.train_summary.n_stress > 0
         return splits
 
@@ -264,8 +263,8 @@ class Trainer:
     def _describe(self) -> str:
         n_parameters = sum(p.numel() for p in self.model.parameters())
         return (f"training on {self.n_train_global} frames, validating on "
-                f"{self.n_valid_global}, {n_parameters} parameters, {self.config.dtype} on "
-                f"{self.device}"
+                f"{self.splits.valid_summary.n_frames}, {n_parameters} parameters, "
+                f"{self.config.dtype} on {self.device}"
                 f"{' (compiled: the first batch takes minutes)' if self.compiled else ''}, "
                 f"{self.context.world_size} process(es){self._describe_start()}; "
                 f"statistics {self.model.statistics}")
