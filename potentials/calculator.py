@@ -57,6 +57,9 @@ def check_atoms(atoms: ase.Atoms) -> None:
         raise ValueError(f"positions of atoms {np.nonzero(bad)[0].tolist()} are NaN or "
                          f"infinite")
     if atoms.pbc.any():
+        if not np.isfinite(atoms.cell.array).all():
+            raise ValueError(f"periodic cell {atoms.cell.array.tolist()} has NaN or infinite "
+                             f"entries (pbc={atoms.pbc.tolist()})")
         lengths = atoms.cell.lengths()
         periodic_zero = [i for i in range(3) if atoms.pbc[i] and lengths[i] < 1e-8]
         if periodic_zero or (atoms.pbc.all() and abs(atoms.cell.volume) < 1e-8):
