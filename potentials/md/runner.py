@@ -99,6 +99,43 @@ class MDSummary:
         return "\n".join(lines)
 
 
+class UnstableDynamicsError(FloatingPointError):
+    """The integration diverged: NaN or infinite positions, momenta or cell, or a cell the
+    barostat could no longer handle. The frames written before it are kept."""
+
+
+def state_is_finite(atoms: ase.Atoms) -> bool:
+    """Whether the positions, momenta and (if periodic) the cell are all finite numbers."""
+    arrays = [atoms.positions, atoms.get_momenta()]
+    if atoms.pbc.any():
+        arrays.append(atoms.cell.array)
+    return all(np.isfinite(array).all() for array in arrays)
+
+
+NON_FINITE_STATE = "NaN or infinite positions, momenta or cell"
+
+
+def divergence_message(step: int, options: MDOptions, temperatures: list[float],
+                       volumes: list[float], symptom: str = NON_FINITE_STATE) -> str:
+    """What diverged where, the last sound state and what to change (for the ensemble)."""
+    parts = [f"the dynamics diverged at step {step} ({step * options.timestep_fs:g} fs): "
+             f"{symptom}"]
+    if temperatures:
+        last = f"last sound state: {temperatures[-1]:.0f} K (target " \
+               f"{options.temperature_kelvin:g} K)"
+        if volumes:
+            last += f", cell volume {volumes[-1]:.1f} Å³ (started at {volumes[0]:.1f} Å³)"
+        parts.append(last)
+    if options.ensemble == "npt":
+        parts.append(f"the cell may not withstand {options.pressure_gpa:g} GPa with this "
+                     f"model, or the barostat ({options.barostat_fs:g} fs) is too fast: try a "
+                     f"smaller pressure, a longer barostat time or a shorter time step")
+    else:
+        parts.append(f"try a shorter time step than {options.timestep_fs:g} fs, or check "
+                     f"that the structure is like the model's training data")
+    return "; ".join(parts)
+
+
 VELOCITY_STREAM, THERMOSTAT_STREAM = 0, 1
 """Which of the random streams spawned from ``MDOptions.seed`` each use draws from."""
 
@@ -141,16 +178,22 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
     The total energy per atom is recorded every step; its drift is the slope of a straight-
     line fit against time, in meV/atom/ps. A committee's largest per-atom force disagreement
     is recorded every step too (``forces_uncertainty``, :mod:`potentials.model.committee`).
+    A diverging integration raises `UnstableDynamicsError` at the first step it shows.
     """
     dynamics = build_dynamics(atoms, options)
     n_atoms = len(atoms)
-    temperatures, potentials, totals, spreads = [], [], [], []
+    temperatures, potentials, totals, spreads, volumes = [], [], [], [], []
     bar = tqdm(total=options.steps, unit="step", disable=not progress, smoothing=0.1)
 
     def observe() -> None:
+        if not state_is_finite(atoms):
+            raise UnstableDynamicsError(
+                divergence_message(len(totals), options, temperatures, volumes))
         potential = atoms.get_potential_energy()
         kinetic = atoms.get_kinetic_energy()
         temperatures.append(atoms.get_temperature())
+        if atoms.pbc.all():
+            volumes.append(atoms.get_volume())
         potentials.append(potential)
         totals.append(potential + kinetic)
         if "forces_uncertainty" in atoms.calc.results:
@@ -170,9 +213,23 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
     dynamics.attach(observe, interval=1)  # ASE also calls it once before the first step
     start = time.perf_counter()
     try:
-        dynamics.run(options.steps)
+        # a diverging integrator overflows before its state turns NaN; the check in observe
+        # reports that state, so numpy's warnings on the way would only add noise
+        with np.errstate(over="ignore", invalid="ignore"):
+            dynamics.run(options.steps)
     except KeyboardInterrupt:
         bar.write("interrupted: summarising the steps done so far")
+    except (ValueError, np.linalg.LinAlgError) as error:
+        # mid-step: the calculator refuses NaN positions, the MTK barostat a wild cell
+        bar.close()
+        if isinstance(error, np.linalg.LinAlgError):
+            symptom = f"the barostat could not update the cell ({error})"
+        elif state_is_finite(atoms):
+            raise
+        else:
+            symptom = NON_FINITE_STATE
+        raise UnstableDynamicsError(
+            divergence_message(len(totals), options, temperatures, volumes, symptom)) from error
     wall = time.perf_counter() - start
     bar.close()
     summary = _summarise(np.array(temperatures), np.array(potentials), np.array(totals),

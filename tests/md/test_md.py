@@ -16,6 +16,7 @@ from potentials.md.runner import (
     THERMOSTAT_STREAM,
     VELOCITY_STREAM,
     MDSummary,
+    UnstableDynamicsError,
     build_dynamics,
     initialise_velocities,
     random_stream,
@@ -84,6 +85,46 @@ def test_crash_keeps_the_frames_before_it_and_propagates(tmp_path, failing_calcu
     with TrajectoryFile(tmp_path / "md.h5") as trajectory:
         assert len(trajectory) == frames_kept
         assert trajectory[frames_kept - 1].get_forces().shape == (len(atoms), 3)
+
+
+class DivergingLennardJones(AseLennardJones):
+    """ASE's Lennard-Jones calculator whose forces are NaN from calculation ``first_nan`` on."""
+
+    def __init__(self, first_nan: int):
+        super().__init__(epsilon=0.4, sigma=2.3, rc=5.0)
+        self.first_nan, self.calculations = first_nan, 0
+
+    def calculate(self, *args, **kwargs) -> None:
+        super().calculate(*args, **kwargs)
+        self.calculations += 1
+        if self.calculations >= self.first_nan:
+            self.results["forces"] = np.full_like(self.results["forces"], np.nan)
+
+
+def test_divergence_stops_at_its_first_step_and_keeps_the_frames_before(tmp_path):
+    """Calculation 6 is that of step 5: its NaN forces turn the momenta NaN in that step."""
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
+    atoms.calc = DivergingLennardJones(first_nan=6)
+    options = MDOptions("nve", temperature_kelvin=100, timestep_fs=2.0, steps=20, write_every=1)
+    initialise_velocities(atoms, options)
+    with pytest.raises(UnstableDynamicsError, match=r"diverged at step 5 \(10 fs\): NaN or "
+                       r"infinite positions, momenta or cell; last sound state: \d+ K \(target "
+                       r"100 K\), cell volume 46.7 Å³ \(started at 46.7 Å³\); try a shorter"):
+        with TrajectoryOutput(tmp_path / "md.h5") as output:
+            run_md(atoms, options, output, progress=False)
+    with TrajectoryFile(tmp_path / "md.h5") as trajectory:
+        assert len(trajectory) == 5
+        assert np.isfinite(trajectory[4].get_momenta()).all()
+
+
+def test_a_failed_barostat_update_is_reported_as_divergence():
+    """ASE's MTK barostat raises LinAlgError on a cell it cannot exponentiate."""
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
+    atoms.calc = ExplodingLennardJones(4, np.linalg.LinAlgError("Eigenvalues did not converge"))
+    options = MDOptions("npt", temperature_kelvin=300, pressure_gpa=-50, steps=10)
+    with pytest.raises(UnstableDynamicsError, match=r"step 3 .*could not update the cell "
+                       r"\(Eigenvalues did not converge\).*withstand -50 GPa"):
+        run_md(atoms, options, progress=False)
 
 
 def test_interrupt_before_the_first_state_is_summarised(tmp_path):
