@@ -11,6 +11,7 @@ shows the full traceback instead. Exit statuses: 0 success, 1 error, 2 bad comma
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -30,6 +31,26 @@ TRACEBACK_HELP = "show full tracebacks on errors"
 MODEL_HELP = ("shipped model name or model file; NAME[k] or NAME[i,j] for only those members "
               "of a committee (faster, less accurate; the model cards list each member's "
               "errors); default %(default)s")
+
+
+def _number(convert: Callable[[str], float], above: float, unit: str = "",
+            inclusive: bool = False) -> Callable[[str], float]:
+    """An argparse ``type``: ``convert(text)``, refused (naming the option, the bound and the
+    value) unless it is finite and above ``above`` (or equal to it, if ``inclusive``)."""
+    bound = "finite" if math.isinf(above) else f"{'>=' if inclusive else '>'} {above:g}{unit}"
+
+    def parse(text: str) -> float:
+        value = convert(text)  # a ValueError becomes argparse's "invalid float value"
+        if not (math.isfinite(value) and (value >= above if inclusive else value > above)):
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
+        return value
+
+    parse.__name__ = convert.__name__
+    return parse
+
+
+POSITIVE_INT = _number(int, 0)
+"""Argparse type of counts: steps, frames, batch sizes."""
 
 
 def _add_label_keys(parser: argparse.ArgumentParser) -> None:
@@ -129,7 +150,8 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
         "anything ASE reads), with parity plots.")
     parser.add_argument("data", nargs="+", metavar="DATA", help="labelled data files")
     parser.add_argument("--model", default="acac", help=MODEL_HELP)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batch-size", type=POSITIVE_INT, default=16,
+                        help="frames per evaluation batch (default %(default)s)")
     _add_dtype_and_device_options(parser)
     parser.add_argument("--plots", default=".", metavar="DIR",
                         help="directory for parity plots parity_STEM.png (default: current)")
@@ -174,17 +196,27 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ensemble", default=defaults.ensemble, choices=ENSEMBLES,
                         help="nve (velocity Verlet), nvt (Langevin) or npt (MTK Nosé-Hoover, "
                         "flexible cell; 3-D periodic structures) (default %(default)s)")
-    parser.add_argument("--temperature", type=float, default=defaults.temperature_kelvin,
+    parser.add_argument("--temperature", type=_number(float, 0, " K", inclusive=True),
+                        default=defaults.temperature_kelvin,
                         help="temperature in K (default %(default)s)")
-    parser.add_argument("--pressure", type=float, default=defaults.pressure_gpa,
+    parser.add_argument("--pressure", type=_number(float, -math.inf, " GPa"),
+                        default=defaults.pressure_gpa,
                         help="pressure in GPa for npt (default %(default)s)")
-    parser.add_argument("--timestep", type=float, default=defaults.timestep_fs,
-                        help="time step in fs (default %(default)s)")
-    parser.add_argument("--steps", type=int, default=defaults.steps,
+    parser.add_argument("--timestep", type=_number(float, 0, " fs"),
+                        default=defaults.timestep_fs, help="time step in fs (default "
+                        "%(default)s)")
+    parser.add_argument("--steps", type=POSITIVE_INT, default=defaults.steps,
                         help="number of MD steps (default %(default)s)")
-    parser.add_argument("--friction", type=float, default=defaults.friction_per_fs,
-                        help="Langevin friction in 1/fs (default %(default)s)")
-    parser.add_argument("--write-every", type=int, default=defaults.write_every,
+    parser.add_argument("--friction", type=_number(float, 0, " /fs"),
+                        default=defaults.friction_per_fs,
+                        help="Langevin friction in 1/fs for nvt (default %(default)s)")
+    parser.add_argument("--thermostat-time", type=_number(float, 0, " fs"),
+                        default=defaults.thermostat_fs, help="Nosé-Hoover thermostat "
+                        "relaxation time in fs for npt (default %(default)s)")
+    parser.add_argument("--barostat-time", type=_number(float, 0, " fs"),
+                        default=defaults.barostat_fs, help="barostat relaxation time in fs "
+                        "for npt (default %(default)s)")
+    parser.add_argument("--write-every", type=POSITIVE_INT, default=defaults.write_every,
                         help="write one frame every this many steps (default %(default)s)")
     parser.add_argument("--seed", type=int, default=defaults.seed,
                         help="seed of the initial velocities and the Langevin noise "
@@ -225,8 +257,8 @@ def _run_md(args: argparse.Namespace) -> int:
     from potentials.md.trajectory import TrajectoryOutput
 
     options = MDOptions(args.ensemble, args.temperature, args.pressure, args.timestep,
-                        args.steps, args.friction, write_every=args.write_every,
-                        seed=args.seed)
+                        args.steps, args.friction, args.thermostat_time, args.barostat_time,
+                        args.write_every, args.seed)
     atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
                                           args.compile)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -252,12 +284,13 @@ def _add_relax(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default="acac", help=MODEL_HELP)
     parser.add_argument("--structure", help="structure file (default: the model's shipped "
                         "structure)")
-    parser.add_argument("--fmax", type=float, default=0.01,
+    parser.add_argument("--fmax", type=_number(float, 0, " eV/Å"), default=0.01,
                         help="force criterion in eV/Å (default %(default)s)")
     parser.add_argument("--optimizer", default="bfgs", choices=["bfgs", "fire"])
     parser.add_argument("--cell", action="store_true", help="relax the cell too "
                         "(FrechetCellFilter)")
-    parser.add_argument("--steps", type=int, default=1000, help="maximum steps")
+    parser.add_argument("--steps", type=POSITIVE_INT, default=1000,
+                        help="maximum steps (default %(default)s)")
     parser.add_argument("--output", help="relaxed structure file (default: relaxed.xyz)",
                         default="relaxed.xyz")
     parser.add_argument("--overwrite", action="store_true")

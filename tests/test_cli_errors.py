@@ -41,3 +41,24 @@ def test_bad_device_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFi
                  "--device", "gpu", "--output", str(tmp_path / "relaxed.xyz")]) == 1
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "unknown device 'gpu'" in err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["md", "--timestep", "-1"], "argument --timestep: must be > 0 fs, got -1"),
+    (["md", "--timestep", "nan"], "argument --timestep: must be > 0 fs, got nan"),
+    (["md", "--temperature", "-3"], "argument --temperature: must be >= 0 K, got -3"),
+    (["md", "--pressure", "inf"], "argument --pressure: must be finite, got inf"),
+    (["md", "--steps", "0"], "argument --steps: must be > 0, got 0"),
+    (["md", "--steps", "1.5"], "argument --steps: invalid int value: '1.5'"),
+    (["md", "--barostat-time", "0"], "argument --barostat-time: must be > 0 fs, got 0"),
+    (["relax", "--fmax", "-1"], "argument --fmax: must be > 0 eV/Å, got -1"),
+    (["relax", "--steps", "0"], "argument --steps: must be > 0, got 0"),
+    (["evaluate", "data.h5", "--batch-size", "0"], "argument --batch-size: must be > 0, got 0"),
+])
+def test_out_of_range_options_name_the_flag_and_its_unit(argv: list[str], message: str,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    """Refused by the command line itself (status 2), before any model is loaded."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(message)

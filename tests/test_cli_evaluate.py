@@ -9,6 +9,7 @@ import pytest
 
 from potentials.cli import main
 from potentials.model import save_model
+from potentials.train.evaluate import evaluate_model
 from tests.builders import make_model
 from tests.conftest import FIXTURES
 
@@ -74,7 +75,7 @@ def test_data_without_labels_read_is_an_error_naming_the_options(
     assert evaluate(model, unlabelled, tmp_path / "plots", "--energy-key", "REF_energy") == 0
 
 
-def test_a_batch_size_below_one_is_an_error(model: Path, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture) -> None:
-    assert evaluate(model, FIXTURES / "acac_5.xyz", tmp_path, "--batch-size", "0") == 1
-    assert "the batch size must be >= 1 frame, got 0" in capsys.readouterr().err
+def test_a_batch_size_below_one_is_an_error(model: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="the batch size must be >= 1 frame, got 0"):
+        evaluate_model(str(model), [str(FIXTURES / "acac_5.xyz")], batch_size=0,
+                       cache_dir=str(tmp_path))
