@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -115,25 +114,87 @@ def state_is_finite(atoms: ase.Atoms) -> bool:
 NON_FINITE_STATE = "NaN or infinite positions, momenta or cell"
 
 
-def divergence_message(step: int, options: MDOptions, temperatures: list[float],
-                       volumes: list[float], symptom: str = NON_FINITE_STATE) -> str:
-    """What diverged where, the last sound state and what to change (for the ensemble)."""
-    parts = [f"the dynamics diverged at step {step} ({step * options.timestep_fs:g} fs): "
-             f"{symptom}"]
-    if temperatures:
-        last = f"last sound state: {temperatures[-1]:.0f} K (target " \
-               f"{options.temperature_kelvin:g} K)"
-        if volumes:
-            last += f", cell volume {volumes[-1]:.1f} Å³ (started at {volumes[0]:.1f} Å³)"
-        parts.append(last)
-    if options.ensemble == "npt":
-        parts.append(f"the cell may not withstand {options.pressure_gpa:g} GPa with this "
-                     f"model, or the barostat ({options.barostat_fs:g} fs) is too fast: try a "
-                     f"smaller pressure, a longer barostat time or a shorter time step")
-    else:
-        parts.append(f"try a shorter time step than {options.timestep_fs:g} fs, or check "
-                     f"that the structure is like the model's training data")
-    return "; ".join(parts)
+@dataclass
+class Observations:
+    """What a run recorded at each state: temperature [K], potential and total energy [eV],
+    a committee's largest per-atom force disagreement [eV/Å] and the volume of a 3-D periodic
+    cell [Å³] (the last two only where they exist)."""
+
+    temperatures: list[float] = field(default_factory=list)
+    potentials: list[float] = field(default_factory=list)
+    totals: list[float] = field(default_factory=list)
+    spreads: list[float] = field(default_factory=list)
+    volumes: list[float] = field(default_factory=list)
+
+    def record(self, atoms: ase.Atoms) -> None:
+        """Add the state of ``atoms`` (its calculator attached)."""
+        potential = atoms.get_potential_energy()
+        self.temperatures.append(atoms.get_temperature())
+        self.potentials.append(potential)
+        self.totals.append(potential + atoms.get_kinetic_energy())
+        if "forces_uncertainty" in atoms.calc.results:
+            self.spreads.append(float(atoms.calc.results["forces_uncertainty"].max()))
+        if atoms.pbc.all():
+            self.volumes.append(atoms.get_volume())
+
+    def progress_postfix(self) -> dict[str, str]:
+        """The last state, for the progress bar."""
+        postfix = {"T": f"{self.temperatures[-1]:.0f} K", "Epot": f"{self.potentials[-1]:.3f} eV",
+                   "Etot": f"{self.totals[-1]:.3f} eV"}
+        if self.spreads:
+            postfix["σF"] = f"{MEV_PER_EV * self.spreads[-1]:.0f} meV/Å"
+        return postfix
+
+    def divergence(self, options: MDOptions, symptom: str = NON_FINITE_STATE
+                   ) -> UnstableDynamicsError:
+        """The error of a run that diverged in the step after the last state recorded: where,
+        the last sound state and what to change (for the ensemble)."""
+        step = len(self.totals)
+        parts = [f"the dynamics diverged at step {step} ({step * options.timestep_fs:g} fs): "
+                 f"{symptom}"]
+        if self.temperatures:
+            last = (f"last sound state: {self.temperatures[-1]:.0f} K (target "
+                    f"{options.temperature_kelvin:g} K)")
+            if self.volumes:
+                last += (f", cell volume {self.volumes[-1]:.1f} Å³ (started at "
+                         f"{self.volumes[0]:.1f} Å³)")
+            parts.append(last)
+        if options.ensemble == "npt":
+            parts.append(f"the cell may not withstand {options.pressure_gpa:g} GPa with this "
+                         f"model, or the barostat ({options.barostat_fs:g} fs) is too fast: "
+                         f"try a smaller pressure, a longer barostat time or a shorter time "
+                         f"step")
+        else:
+            parts.append(f"try a shorter time step than {options.timestep_fs:g} fs, or check "
+                         f"that the structure is like the model's training data")
+        return UnstableDynamicsError("; ".join(parts))
+
+    def summary(self, n_atoms: int, options: MDOptions, wall: float, frames: int
+                ) -> MDSummary:
+        """The summary of the states recorded; NaN statistics if there are none."""
+        if not self.totals:
+            nan = float("nan")
+            return MDSummary(steps=0, simulated_ps=0.0, wall_seconds=wall,
+                             mean_temperature_kelvin=nan, std_temperature_kelvin=nan,
+                             mean_potential_energy_ev=nan,
+                             energy_drift_mev_per_atom_per_ps=nan,
+                             max_energy_deviation_mev_per_atom=nan, frames_written=frames)
+        temperatures, totals = np.array(self.temperatures), np.array(self.totals)
+        steps = len(totals) - 1
+        times_ps = np.arange(len(totals)) * options.timestep_fs / 1000.0
+        per_atom_mev = MEV_PER_EV * (totals - totals[0]) / n_atoms
+        slope = float(np.polyfit(times_ps, per_atom_mev, 1)[0]) if steps > 1 else 0.0
+        return MDSummary(
+            steps=steps, simulated_ps=float(times_ps[-1]), wall_seconds=wall,
+            mean_temperature_kelvin=float(temperatures.mean()),
+            std_temperature_kelvin=float(temperatures.std()),
+            mean_potential_energy_ev=float(np.mean(self.potentials)),
+            energy_drift_mev_per_atom_per_ps=slope,
+            max_energy_deviation_mev_per_atom=float(np.abs(per_atom_mev).max()),
+            frames_written=frames, largest_force_uncertainties_ev_per_angstrom=np.array(
+                self.spreads),
+            max_temperature_kelvin=float(temperatures.max()),
+            target_temperature_kelvin=options.temperature_kelvin)
 
 
 VELOCITY_STREAM, THERMOSTAT_STREAM = 0, 1
@@ -181,34 +242,20 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
     A diverging integration raises `UnstableDynamicsError` at the first step it shows.
     """
     dynamics = build_dynamics(atoms, options)
-    n_atoms = len(atoms)
-    temperatures, potentials, totals, spreads, volumes = [], [], [], [], []
+    observations = Observations()
     bar = tqdm(total=options.steps, unit="step", disable=not progress, smoothing=0.1)
 
     def observe() -> None:
         if not state_is_finite(atoms):
-            raise UnstableDynamicsError(
-                divergence_message(len(totals), options, temperatures, volumes))
-        potential = atoms.get_potential_energy()
-        kinetic = atoms.get_kinetic_energy()
-        temperatures.append(atoms.get_temperature())
-        if atoms.pbc.all():
-            volumes.append(atoms.get_volume())
-        potentials.append(potential)
-        totals.append(potential + kinetic)
-        if "forces_uncertainty" in atoms.calc.results:
-            spreads.append(float(atoms.calc.results["forces_uncertainty"].max()))
-        step = len(totals) - 1
+            raise observations.divergence(options)
+        observations.record(atoms)
+        step = len(observations.totals) - 1
         if output is not None and step % options.write_every == 0:
             output.write(atoms)
         if step > 0:
             bar.update(1)
         if step % 10 == 0:
-            postfix = {"T": f"{temperatures[-1]:.0f} K", "Epot": f"{potential:.3f} eV",
-                       "Etot": f"{totals[-1]:.3f} eV"}
-            if spreads:
-                postfix["σF"] = f"{MEV_PER_EV * spreads[-1]:.0f} meV/Å"
-            bar.set_postfix(postfix)
+            bar.set_postfix(observations.progress_postfix())
 
     dynamics.attach(observe, interval=1)  # ASE also calls it once before the first step
     start = time.perf_counter()
@@ -223,40 +270,12 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
         # mid-step: the calculator refuses NaN positions, the MTK barostat a wild cell
         bar.close()
         if isinstance(error, np.linalg.LinAlgError):
-            symptom = f"the barostat could not update the cell ({error})"
-        elif state_is_finite(atoms):
+            raise observations.divergence(
+                options, f"the barostat could not update the cell ({error})") from error
+        if state_is_finite(atoms):
             raise
-        else:
-            symptom = NON_FINITE_STATE
-        raise UnstableDynamicsError(
-            divergence_message(len(totals), options, temperatures, volumes, symptom)) from error
+        raise observations.divergence(options) from error
     wall = time.perf_counter() - start
     bar.close()
-    summary = _summarise(np.array(temperatures), np.array(potentials), np.array(totals),
-                         n_atoms, options, wall, output.count if output is not None else 0)
-    return dataclasses.replace(summary,
-                               largest_force_uncertainties_ev_per_angstrom=np.array(spreads))
-
-
-def _summarise(temperatures: np.ndarray, potentials: np.ndarray, totals: np.ndarray,
-               n_atoms: int, options: MDOptions, wall: float, frames: int) -> MDSummary:
-    """The summary of the states recorded; NaN statistics if there are none."""
-    if len(totals) == 0:
-        nan = float("nan")
-        return MDSummary(steps=0, simulated_ps=0.0, wall_seconds=wall,
-                         mean_temperature_kelvin=nan, std_temperature_kelvin=nan,
-                         mean_potential_energy_ev=nan, energy_drift_mev_per_atom_per_ps=nan,
-                         max_energy_deviation_mev_per_atom=nan, frames_written=frames)
-    steps = len(totals) - 1
-    times_ps = np.arange(len(totals)) * options.timestep_fs / 1000.0
-    per_atom_mev = MEV_PER_EV * (totals - totals[0]) / n_atoms
-    slope = float(np.polyfit(times_ps, per_atom_mev, 1)[0]) if steps > 1 else 0.0
-    return MDSummary(
-        steps=steps, simulated_ps=float(times_ps[-1]), wall_seconds=wall,
-        mean_temperature_kelvin=float(temperatures.mean()),
-        std_temperature_kelvin=float(temperatures.std()),
-        mean_potential_energy_ev=float(potentials.mean()),
-        energy_drift_mev_per_atom_per_ps=slope,
-        max_energy_deviation_mev_per_atom=float(np.abs(per_atom_mev).max()),
-        frames_written=frames, max_temperature_kelvin=float(temperatures.max()),
-        target_temperature_kelvin=options.temperature_kelvin)
+    return observations.summary(len(atoms), options, wall,
+                                output.count if output is not None else 0)
