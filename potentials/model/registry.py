@@ -14,6 +14,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from potentials.text_table import fixed_width_table
+
 if TYPE_CHECKING:
     import torch
 
@@ -138,10 +140,7 @@ def describe_shipped_models() -> str:
                      str(path)))
     if len(rows) == 1:
         return "no shipped models found (expected trained_models/NAME/NAME.model)"
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    table = "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
-                      for row in rows)
-    return (f"{table}\nWeights are stored in the precision they were trained in; "
+    return (f"{fixed_width_table(rows)}\nWeights are stored in the precision they were trained in; "
             f"EquiCalculator and the commands evaluate in float64 unless told otherwise "
             f"(dtype, --dtype).\nNAME[k] or NAME[i,j] (e.g. acac[9]) takes only those members "
             f"of a committee: faster, less accurate; each model card lists its members' errors.")

@@ -14,6 +14,7 @@ from potentials.graph import batch_graphs
 from potentials.memory import keep_freed_memory
 from potentials.model.committee import predict_members_in_turn
 from potentials.model.registry import load_named_model
+from potentials.text_table import fixed_width_table
 from potentials.train.data_setup import ensure_hdf5
 from potentials.train.metrics import METRIC_UNITS, ErrorAccumulator
 from potentials.train.report import plot_parity
@@ -74,9 +75,7 @@ def format_table(evaluations: list[Evaluation]) -> str:
     rows = [[Path(e.path).name, str(e.n_frames)] +
             [f"{e.metrics[k]:.3f}" if k in e.metrics else "-" for k in keys]
             for e in evaluations]
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True))
-                     for row in [headers, *rows])
+    return fixed_width_table([headers, *rows], align_right=True)
 
 
 def parity_plot_path(directory: str, data_path: str) -> Path:
