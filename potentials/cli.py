@@ -99,15 +99,29 @@ def _run_convert(args: argparse.Namespace) -> int:
 
 
 def _add_info(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("info", help="summarise an HDF5 trajectory file")
-    parser.add_argument("file", metavar="FILE.h5", help="HDF5 trajectory file")
+    parser = subparsers.add_parser(
+        "info", help="summarise an HDF5 trajectory or a model",
+        description="For an HDF5 trajectory: frames, elements, labels and their statistics. "
+        "For a model file or shipped model name: who wrote it, its elements and E0s, and "
+        "each member's architecture, training and training data.")
+    parser.add_argument("file", metavar="FILE", help="HDF5 trajectory (.h5/.hdf5), model "
+                        "file or shipped model name")
     parser.set_defaults(func=_run_info)
 
 
 def _run_info(args: argparse.Namespace) -> int:
-    from potentials.data.summary import format_summary, summarise
+    from pathlib import Path
 
-    print(format_summary(summarise(args.file)))
+    import h5py
+
+    from potentials.data.summary import format_summary, summarise
+    from potentials.model.summary import describe_model
+
+    path = Path(args.file)
+    if path.suffix in (".h5", ".hdf5") or (path.is_file() and h5py.is_hdf5(path)):
+        print(format_summary(summarise(path)))
+    else:
+        print(describe_model(args.file))
     return 0
 
 

@@ -72,6 +72,13 @@ def test_pickled_object_is_refused(tmp_path, capsys):
     assert "code ran" not in capsys.readouterr().out
 
 
+def test_a_structure_file_given_as_model_is_named(tmp_path):
+    path = tmp_path / "acac.xyz"
+    path.write_text("1\n\nH 0 0 0\n")
+    with pytest.raises(ModelFileError, match="acac.xyz: not a model file"):
+        load_model(path)
+
+
 def _rewrite(path, **changes):
     content = torch.load(path, weights_only=True)
     for key, value in changes.items():
