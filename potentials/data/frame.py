@@ -85,12 +85,39 @@ def _as_float_array(
     return array
 
 
+def _as_scalar(value: object, name: str, path: str, index: int) -> float:
+    """``value`` as a finite float, else `DataFormatError` on field ``name``."""
+    return float(_as_float_array(value, (), name, path, index))
+
+
 def _as_weight(value: object, path: str, index: int) -> float:
     """``value`` as a finite, non-negative float, else `DataFormatError` on field 'weight'."""
-    weight = float(_as_float_array(value, (), "weight", path, index))
+    weight = _as_scalar(value, "weight", path, index)
     if weight < 0:
         raise DataFormatError(path, f"negative loss weight {weight}", index, "weight")
     return weight
+
+
+def _as_atomic_numbers(value: object, path: str, index: int) -> np.ndarray:
+    """``value`` as a non-empty int64 array of known elements, else `DataFormatError`."""
+    numbers = np.asarray(value)
+    if numbers.ndim != 1 or len(numbers) == 0:
+        raise DataFormatError(path, f"shape {numbers.shape}, expected (n_atoms>0,)", index,
+                              "atomic_numbers")
+    if not np.issubdtype(numbers.dtype, np.integer):
+        raise DataFormatError(path, f"dtype {numbers.dtype} is not integer", index,
+                              "atomic_numbers")
+    unknown = numbers[(numbers < 1) | (numbers > MAX_ATOMIC_NUMBER)]
+    if len(unknown):
+        raise DataFormatError(path, f"unknown element with atomic number {int(unknown[0])}",
+                              index, "atomic_numbers")
+    return numbers.astype(np.int64)
+
+
+def _as_stress_matrix(value: object, path: str, index: int) -> np.ndarray:
+    """A [3, 3] or Voigt [6] stress as a finite [3, 3] float64 array."""
+    expected = (6,) if np.shape(value) == (6,) else (3, 3)
+    return stress_to_matrix(_as_float_array(value, expected, "stress", path, index))
 
 
 def validate_frame(frame: Frame, path: str | os.PathLike[str], index: int) -> Frame:
@@ -116,47 +143,29 @@ def validate_frame(frame: Frame, path: str | os.PathLike[str], index: int) -> Fr
         negative weight.
     """
     path = os.fspath(path)
-    numbers = np.asarray(frame.atomic_numbers)
-    if numbers.ndim != 1 or len(numbers) == 0:
-        raise DataFormatError(path, f"shape {numbers.shape}, expected (n_atoms>0,)", index,
-                              "atomic_numbers")
-    if not np.issubdtype(numbers.dtype, np.integer):
-        raise DataFormatError(path, f"dtype {numbers.dtype} is not integer", index,
-                              "atomic_numbers")
-    unknown = numbers[(numbers < 1) | (numbers > MAX_ATOMIC_NUMBER)]
-    if len(unknown):
-        raise DataFormatError(path, f"unknown element with atomic number {int(unknown[0])}",
-                              index, "atomic_numbers")
+    numbers = _as_atomic_numbers(frame.atomic_numbers, path, index)
     n_atoms = len(numbers)
     pbc = np.asarray(frame.pbc)
     if pbc.shape != (3,):
         raise DataFormatError(path, f"shape {pbc.shape}, expected (3,)", index, "pbc")
-    energy = frame.energy_ev
-    if energy is not None:
-        energy = float(_as_float_array(energy, (), "energy", path, index))
-    forces = frame.forces_ev_per_angstrom
-    if forces is not None:
-        forces = _as_float_array(forces, (n_atoms, 3), "forces", path, index)
-    stress = frame.stress_ev_per_angstrom3
-    if stress is not None:
-        stress = np.asarray(stress)
-        expected = (6,) if stress.shape == (6,) else (3, 3)
-        stress = stress_to_matrix(_as_float_array(stress, expected, "stress", path, index))
-    temperature = frame.temperature_kelvin
-    if temperature is not None:
-        temperature = float(_as_float_array(temperature, (), "temperature", path, index))
+
+    energy, forces = frame.energy_ev, frame.forces_ev_per_angstrom  # labels may be None
+    stress, temperature = frame.stress_ev_per_angstrom3, frame.temperature_kelvin
     return Frame(
-        atomic_numbers=numbers.astype(np.int64),
+        atomic_numbers=numbers,
         positions_angstrom=_as_float_array(
             frame.positions_angstrom, (n_atoms, 3), "positions", path, index
         ),
         cell_angstrom=_as_float_array(frame.cell_angstrom, (3, 3), "cell", path, index),
         pbc=pbc.astype(bool),
-        energy_ev=energy,
-        forces_ev_per_angstrom=forces,
-        stress_ev_per_angstrom3=stress,
+        energy_ev=None if energy is None else _as_scalar(energy, "energy", path, index),
+        forces_ev_per_angstrom=None if forces is None else _as_float_array(
+            forces, (n_atoms, 3), "forces", path, index),
+        stress_ev_per_angstrom3=None if stress is None else _as_stress_matrix(
+            stress, path, index),
         config_type=None if frame.config_type is None else str(frame.config_type),
-        temperature_kelvin=temperature,
+        temperature_kelvin=None if temperature is None else _as_scalar(
+            temperature, "temperature", path, index),
         source_file=None if frame.source_file is None else str(frame.source_file),
         weight=_as_weight(frame.weight, path, index),
     )
