@@ -52,6 +52,9 @@ def _number(convert: Callable[[str], float], above: float, unit: str = "",
 POSITIVE_INT = _number(int, 0)
 """Argparse type of counts: steps, frames, batch sizes."""
 
+STRUCTURE_HELP = ("structure: FILE (its last frame) or FILE@K (frame K from 0, negative from "
+                  "the end), any file ASE reads or an HDF5 trajectory such as md writes")
+
 
 def _add_label_keys(parser: argparse.ArgumentParser) -> None:
     """Options naming where the labels of ASE-readable inputs are stored."""
@@ -205,7 +208,7 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
         description="Run MD with a trained model. With no arguments: Langevin MD of "
         "acetylacetone at 300 K with the shipped acac model.")
     parser.add_argument("--model", default="acac", help=MODEL_HELP)
-    parser.add_argument("--structure", help="structure file (default: the shipped "
+    parser.add_argument("--structure", help=STRUCTURE_HELP + " (default: the shipped "
                         "structure of a shipped model, e.g. acetylacetone for acac)")
     parser.add_argument("--ensemble", default=defaults.ensemble, choices=ENSEMBLES,
                         help="nve (velocity Verlet), nvt (Langevin) or npt (MTK Nosé-Hoover, "
@@ -296,8 +299,8 @@ def _add_relax(subparsers: argparse._SubParsersAction) -> None:
         f"below --fmax. Exit status {RELAX_NOT_CONVERGED} if that is not reached within "
         "--steps; the last structure is written all the same.")
     parser.add_argument("--model", default="acac", help=MODEL_HELP)
-    parser.add_argument("--structure", help="structure file (default: the model's shipped "
-                        "structure)")
+    parser.add_argument("--structure", help=STRUCTURE_HELP + " (default: the model's "
+                        "shipped structure)")
     parser.add_argument("--fmax", type=_number(float, 0, " eV/Å"), default=0.01,
                         help="force criterion in eV/Å (default %(default)s)")
     parser.add_argument("--optimizer", default="bfgs", choices=["bfgs", "fire"])

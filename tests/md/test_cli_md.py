@@ -10,6 +10,7 @@ import pytest
 
 from potentials.cli import RELAX_NOT_CONVERGED, main
 from potentials.data import TrajectoryFile
+from potentials.md.setup import read_structure, split_frame_index
 from potentials.model import save_model
 from tests.builders import make_model
 
@@ -76,6 +77,46 @@ def test_relax_not_converged_exits_with_3(tmp_path, capsys):
 def test_unknown_model_is_a_one_line_error(capsys):
     assert main(["md", "--model", "no-such-model", "--steps", "1"]) == 1
     assert "neither a file nor a shipped model" in capsys.readouterr().err
+
+
+def test_a_frame_of_an_md_trajectory_is_relaxed(tmp_path, capsys):
+    """``--structure md.h5@K`` starts from frame K of the HDF5 trajectory md wrote."""
+    model, structure = model_and_structure(tmp_path)
+    trajectory_path = tmp_path / "md.h5"
+    assert main(["md", "--model", model, "--structure", structure, "--steps", "20",
+                 "--write-every", "5", "--output", str(trajectory_path), "--no-progress"]) == 0
+    with TrajectoryFile(trajectory_path) as trajectory:
+        third, last = trajectory[2], trajectory[len(trajectory) - 1]
+    for spec, frame in ((f"{trajectory_path}@2", third), (str(trajectory_path), last)):
+        atoms = read_structure(spec)
+        assert atoms.positions.tolist() == frame.positions.tolist()
+        assert atoms.calc is None  # the stored labels are not carried over
+    output = tmp_path / "relaxed.xyz"
+    assert main(["relax", "--model", model, "--structure", f"{trajectory_path}@2",
+                 "--fmax", "0.05", "--output", str(output)]) == 0
+    assert "converged" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("a.xyz@3", ("a.xyz", 3)), ("a.xyz@-2", ("a.xyz", -2)), ("a.xyz", ("a.xyz", -1)),
+    ("run@home/a.xyz", ("run@home/a.xyz", -1)),
+])
+def test_frame_index_after_the_last_at_sign(spec, expected):
+    assert split_frame_index(spec) == expected
+
+
+@pytest.mark.parametrize(("name", "content", "spec", "message"), [
+    ("two.xyz", None, "{path}@5", "two.xyz: there is no frame 5"),
+    ("shape.foo", "x\n", "{path}", "shape.foo: ASE cannot tell the format"),
+])
+def test_unreadable_structures_are_named(tmp_path, name, content, spec, message):
+    path = tmp_path / name
+    if content is None:
+        ase.io.write(path, [ase.Atoms("H"), ase.Atoms("H2", positions=[[0, 0, 0], [0.7, 0, 0]])])
+    else:
+        path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        read_structure(spec.format(path=path))
 
 
 def test_compiled_relax_gives_the_eager_structure(tmp_path, capsys):
