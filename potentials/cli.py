@@ -238,6 +238,10 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=defaults.seed,
                         help="seed of the initial velocities and the Langevin noise "
                         "(default %(default)s)")
+    parser.add_argument("--velocities", choices=("maxwell", "structure"), default="maxwell",
+                        help="maxwell: draw them at --temperature (no net momentum or "
+                        "rotation); structure: keep those stored with the structure, to "
+                        "continue a run written as .xyz or .traj (default %(default)s)")
     parser.add_argument("--output", help="trajectory: .h5 (HDF5, trainable) or any ASE "
                         "format (default: md-MODEL-TIMESTAMP.h5)")
     parser.add_argument("--overwrite", action="store_true")
@@ -269,7 +273,7 @@ def _run_md(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from potentials.md.options import MDOptions
-    from potentials.md.runner import initialise_velocities, run_md
+    from potentials.md.runner import check_stored_velocities, initialise_velocities, run_md
     from potentials.md.setup import load_structure_and_calculator
     from potentials.md.trajectory import TrajectoryOutput
 
@@ -281,10 +285,13 @@ def _run_md(args: argparse.Namespace) -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     name = re.sub(r"[^\w.-]+", "-", Path(args.model).stem).strip("-")  # acac[1,5]: acac-1-5
     output = args.output or f"md-{name}-{stamp}.h5"
+    if args.velocities == "maxwell":
+        initialise_velocities(atoms, options)
+    else:
+        check_stored_velocities(atoms, args.structure or "the shipped structure")
     print(f"{args.ensemble} MD of {atoms.get_chemical_formula()} ({len(atoms)} atoms) with "
           f"model {args.model}: {args.steps} steps of {args.timestep} fs at "
           f"{args.temperature} K -> {output}")
-    initialise_velocities(atoms, options)
     with TrajectoryOutput(output, overwrite=args.overwrite) as trajectory:
         summary = run_md(atoms, options, trajectory, progress=not args.no_progress)
     print(summary.format(args.ensemble))

@@ -223,6 +223,15 @@ def build_dynamics(atoms: ase.Atoms, options: MDOptions):
                   pdamp=options.barostat_fs * ase.units.fs)
 
 
+def check_stored_velocities(atoms: ase.Atoms, source: str) -> None:
+    """Raise ValueError unless ``atoms``, read from ``source``, carries velocities to continue
+    a run from (extxyz and ASE .traj files keep them; HDF5 trajectories do not)."""
+    if not atoms.has("momenta"):
+        raise ValueError(f"{source} holds no velocities to continue from: write the run to "
+                         f"continue as .xyz (extxyz) or .traj, or draw new velocities "
+                         f"(--velocities maxwell)")
+
+
 def initialise_velocities(atoms: ase.Atoms, options: MDOptions) -> None:
     """Maxwell-Boltzmann velocities at the target temperature, no net momentum or rotation."""
     rng = random_stream(options.seed, VELOCITY_STREAM)

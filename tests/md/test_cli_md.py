@@ -97,6 +97,35 @@ def test_a_frame_of_an_md_trajectory_is_relaxed(tmp_path, capsys):
     assert "converged" in capsys.readouterr().out
 
 
+def test_a_run_continued_from_its_last_frame_retraces_an_uninterrupted_one(tmp_path):
+    """NVE is deterministic: 20 steps, then 20 more from the extxyz frame written at step 20
+    with its stored velocities, end where 40 steps in one go end (extxyz keeps ~1e-8 Å)."""
+    model, structure = model_and_structure(tmp_path)
+
+    def md(start: str, steps: int, output: str, *extra: str) -> ase.Atoms:
+        assert main(["md", "--model", model, "--structure", start, "--ensemble", "nve",
+                     "--timestep", "0.2", "--steps", str(steps), "--write-every", "20",
+                     "--output", str(tmp_path / output), "--no-progress", *extra]) == 0
+        return ase.io.read(tmp_path / output)  # the last frame
+
+    whole = md(structure, 40, "whole.xyz")
+    md(structure, 20, "first.xyz")
+    continued = md(str(tmp_path / "first.xyz"), 20, "second.xyz", "--velocities", "structure")
+    assert abs(continued.positions - whole.positions).max() < 1e-6
+    assert abs(continued.get_momenta() - whole.get_momenta()).max() < 1e-6
+    redrawn = md(str(tmp_path / "first.xyz"), 20, "redrawn.xyz")  # new Maxwell velocities
+    assert abs(redrawn.positions - whole.positions).max() > 1e-3
+
+
+def test_continuing_needs_stored_velocities(tmp_path, capsys):
+    model, structure = model_and_structure(tmp_path)
+    assert main(["md", "--model", model, "--structure", structure, "--velocities",
+                 "structure", "--steps", "5"]) == 1
+    captured = capsys.readouterr()
+    assert "co2h2.xyz holds no velocities to continue from" in captured.err
+    assert captured.out == ""
+
+
 @pytest.mark.parametrize(("spec", "expected"), [
     ("a.xyz@3", ("a.xyz", 3)), ("a.xyz@-2", ("a.xyz", -2)), ("a.xyz", ("a.xyz", -1)),
     ("run@home/a.xyz", ("run@home/a.xyz", -1)),
