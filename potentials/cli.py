@@ -241,7 +241,7 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--velocities", choices=("maxwell", "structure"), default="maxwell",
                         help="maxwell: draw them at --temperature (no net momentum or "
                         "rotation); structure: keep those stored with the structure, to "
-                        "continue a run written as .xyz or .traj (default %(default)s)")
+                        "continue a run md wrote (default %(default)s)")
     parser.add_argument("--output", help="trajectory: .h5 (HDF5, trainable) or any ASE "
                         "format (default: md-MODEL-TIMESTAMP.h5)")
     parser.add_argument("--overwrite", action="store_true")

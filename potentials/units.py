@@ -25,3 +25,5 @@ EV_PER_ANGSTROM3_PER_GPA: float = ase.units.GPa
 """1 GPa in eV/Å³."""
 MEV_PER_EV: float = 1000.0
 """1 eV in meV."""
+ANGSTROM_PER_FS_PER_ASE_VELOCITY: float = ase.units.fs
+"""1 Å per ASE time unit (about 10.18 fs), ASE's velocity unit, in Å/fs."""

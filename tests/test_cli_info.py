@@ -25,7 +25,8 @@ def test_summary_numbers(fixtures_dir: Path, mixed_h5: Path) -> None:
     summary = summarise(mixed_h5)
     assert summary.n_frames == 7
     assert list(summary.atom_counts) == [len(a) for a in atoms]
-    assert summary.label_frames == {"energy": 7, "forces": 6, "stress": 2, "temperature": 0}
+    assert summary.label_frames == {"energy": 7, "forces": 6, "stress": 2, "temperature": 0,
+                                   "velocities": 0}
     energies = np.array([a.get_potential_energy() for a in atoms])
     np.testing.assert_allclose(summary.energies_ev, energies)
     forces = np.concatenate([a.get_forces() for a in atoms if "forces" in a.calc.results])

@@ -19,6 +19,7 @@ from ase.stress import full_3x3_to_voigt_6_stress
 from potentials.data.errors import DataFormatError
 from potentials.data.frame import Frame
 from potentials.graph import lookup_label
+from potentials.units import ANGSTROM_PER_FS_PER_ASE_VELOCITY
 
 TEMPERATURE_KEY: str = "temperature_kelvin"
 """``atoms.info`` key of a frame's temperature in K."""
@@ -55,7 +56,8 @@ def frame_from_atoms(
     """The `Frame` of ``atoms``; ``path`` and ``index`` only name it in error messages.
 
     ``source_file`` is used unless ``atoms.info`` already names one; the loss weight is
-    ``atoms.info["weight"]``, 1 when absent. The frame is not validated here: `validate_frame`
+    ``atoms.info["weight"]``, 1 when absent. Velocities are kept (in Å/fs) if ``atoms`` has
+    momenta. The frame is not validated here: `validate_frame`
     does that when it is written.
     """
     keys = {"energy": energy_key, "forces": forces_key, "stress": stress_key}
@@ -69,6 +71,8 @@ def frame_from_atoms(
         energy_ev=labels["energy"],
         forces_ev_per_angstrom=labels["forces"],
         stress_ev_per_angstrom3=labels["stress"],
+        velocities_angstrom_per_fs=atoms.get_velocities() * ANGSTROM_PER_FS_PER_ASE_VELOCITY
+        if atoms.has("momenta") else None,
         config_type=info.get(CONFIG_TYPE_KEY),
         temperature_kelvin=info.get(TEMPERATURE_KEY),
         source_file=info.get(SOURCE_FILE_KEY, source_file),
@@ -81,10 +85,12 @@ def frame_to_atoms(frame: Frame) -> ase.Atoms:
 
     The stress is given to the calculator in ASE's Voigt order; an asymmetric 3x3 stress has
     its off-diagonal pairs averaged by that conversion. The loss weight is put in
-    ``info["weight"]`` only when it is not 1.
+    ``info["weight"]`` only when it is not 1. Stored velocities become the atoms' momenta.
     """
     atoms = ase.Atoms(numbers=frame.atomic_numbers, positions=frame.positions_angstrom,
                       cell=frame.cell_angstrom, pbc=frame.pbc)
+    if frame.velocities_angstrom_per_fs is not None:
+        atoms.set_velocities(frame.velocities_angstrom_per_fs / ANGSTROM_PER_FS_PER_ASE_VELOCITY)
     results: dict[str, object] = {}
     if frame.energy_ev is not None:
         results["energy"] = frame.energy_ev

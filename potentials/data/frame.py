@@ -45,6 +45,8 @@ class Frame:
         [n_atoms, 3] float64 forces in eV/Å.
     stress_ev_per_angstrom3
         [3, 3] float64 stress in eV/Å³, ASE sign convention (positive under tension).
+    velocities_angstrom_per_fs
+        [n_atoms, 3] float64 velocities in Å/fs (an MD frame's, to continue the run from).
     config_type, temperature_kelvin, source_file
         Optional metadata: a free label, a temperature in K and the file the frame came from.
     weight
@@ -59,6 +61,7 @@ class Frame:
     energy_ev: float | None = None
     forces_ev_per_angstrom: np.ndarray | None = None
     stress_ev_per_angstrom3: np.ndarray | None = None
+    velocities_angstrom_per_fs: np.ndarray | None = None
     config_type: str | None = None
     temperature_kelvin: float | None = None
     source_file: str | None = None
@@ -151,6 +154,7 @@ def validate_frame(frame: Frame, path: str | os.PathLike[str], index: int) -> Fr
 
     energy, forces = frame.energy_ev, frame.forces_ev_per_angstrom  # labels may be None
     stress, temperature = frame.stress_ev_per_angstrom3, frame.temperature_kelvin
+    velocities = frame.velocities_angstrom_per_fs
     return Frame(
         atomic_numbers=numbers,
         positions_angstrom=_as_float_array(
@@ -163,6 +167,8 @@ def validate_frame(frame: Frame, path: str | os.PathLike[str], index: int) -> Fr
             forces, (n_atoms, 3), "forces", path, index),
         stress_ev_per_angstrom3=None if stress is None else _as_stress_matrix(
             stress, path, index),
+        velocities_angstrom_per_fs=None if velocities is None else _as_float_array(
+            velocities, (n_atoms, 3), "velocities", path, index),
         config_type=None if frame.config_type is None else str(frame.config_type),
         temperature_kelvin=None if temperature is None else _as_scalar(
             temperature, "temperature", path, index),

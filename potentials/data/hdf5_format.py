@@ -12,11 +12,13 @@ Layout of version 1, with ``T`` frames and ``A`` atoms summed over all frames of
                         energy          [T] float64, eV
                         stress          [T, 3, 3] float64, eV/Å³
                         has_energy, has_forces, has_stress   [T] bool
+                        velocities [A, 3] float64, Å/fs; has_velocities [T] bool (optional)
                         metadata/config_type, metadata/source_file   [T] str ("" = none)
                         metadata/temperature [T] float64, K; metadata/has_temperature [T] bool
                         metadata/weight      [T] float64, dimensionless, finite and >= 0
 
-The ``metadata`` group and its datasets are optional (``has_temperature`` is required with
+``velocities`` and ``has_velocities`` are optional, and each requires the other. The
+``metadata`` group and its datasets are optional (``has_temperature`` is required with
 ``temperature``). ``metadata/weight`` multiplies the frame's terms in the training loss
 (`AtomicGraph.weight`); every frame of a trajectory without it has weight 1.
 """
@@ -45,6 +47,8 @@ PER_ATOM_FIELDS: dict[str, tuple[int, ...]] = {
     "forces": (3,),
 }
 """Datasets with one row per atom, concatenated over frames, and each row's trailing shape."""
+VELOCITIES: str = "velocities"
+"""Optional per-atom dataset [A, 3] of velocities in Å/fs, with the mask ``has_velocities``."""
 PER_FRAME_FIELDS: dict[str, tuple[int, ...]] = {
     "cell": (3, 3),
     "pbc": (3,),
@@ -62,12 +66,13 @@ UNITS: dict[str, str] = {
     "energy": "eV",
     "stress": "eV/Angstrom^3",
     "temperature": "K",
+    "velocities": "Angstrom/fs",
 }
 """The ``unit`` attribute each dimensioned dataset must carry."""
 DTYPE_KINDS: dict[str, str] = {
     "atomic_numbers": "iu",
     "positions": "f", "forces": "f", "cell": "f", "energy": "f", "stress": "f",
-    "temperature": "f", "weight": "f",
+    "temperature": "f", "weight": "f", "velocities": "f", "has_velocities": "b",
     "pbc": "b", "has_energy": "b", "has_forces": "b", "has_stress": "b", "has_temperature": "b",
 }
 """Allowed numpy dtype kinds of each dataset (integer, float, bool)."""
@@ -150,6 +155,13 @@ def check_trajectory(group: h5py.Group, path: str | os.PathLike[str]) -> np.ndar
         _check_dataset(group, name, n_atoms, trailing, path)
     for name, trailing in PER_FRAME_FIELDS.items():
         _check_dataset(group, name, n_frames, trailing, path)
+    present = [name for name in (VELOCITIES, f"has_{VELOCITIES}") if name in group]
+    if len(present) == 1:
+        raise DataFormatError(path, f"{present[0]} without its partner: velocities and "
+                              f"has_velocities come together", field=f"{group.name}/{present[0]}")
+    if present:
+        _check_dataset(group, VELOCITIES, n_atoms, (3,), path)
+        _check_dataset(group, f"has_{VELOCITIES}", n_frames, (), path)
     metadata = group.get(METADATA_GROUP)
     if metadata is not None:
         for name in metadata:

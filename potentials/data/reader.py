@@ -153,6 +153,9 @@ class TrajectoryFile:
         atom_start, atom_stop = int(offsets[start]), int(offsets[stop])
         per_atom = {name: rows(name, atom_start, atom_stop) for name in fmt.PER_ATOM_FIELDS}
         per_frame = {name: rows(name, start, stop) for name in fmt.PER_FRAME_FIELDS}
+        if fmt.VELOCITIES in group:
+            per_atom[fmt.VELOCITIES] = rows(fmt.VELOCITIES, atom_start, atom_stop)
+            per_frame[f"has_{fmt.VELOCITIES}"] = rows(f"has_{fmt.VELOCITIES}", start, stop)
         metadata = {name: rows(f"{fmt.METADATA_GROUP}/{name}", start, stop)
                     for name in group.get(fmt.METADATA_GROUP, {})}
         if fmt.WEIGHT_METADATA in metadata:
@@ -200,6 +203,8 @@ def _make_frame(k: int, per_atom: dict, per_frame: dict, metadata: dict) -> Fram
         energy_ev=label("energy", per_frame["energy"][k]),
         forces_ev_per_angstrom=label("forces", per_atom["forces"][k]),
         stress_ev_per_angstrom3=label("stress", per_frame["stress"][k]),
+        velocities_angstrom_per_fs=label(fmt.VELOCITIES, per_atom[fmt.VELOCITIES][k])
+        if fmt.VELOCITIES in per_atom else None,
         temperature_kelvin=float(metadata["temperature"][k]) if has_temperature else None,
         weight=fmt.DEFAULT_WEIGHT if weights is None else float(weights[k]),
         **strings,

@@ -60,13 +60,14 @@ def summarise(path: str | os.PathLike[str]) -> TrajectorySummary:
                 force_max = max(force_max, float(np.linalg.norm(forces, axis=1).max()))
             labels["stress"] += frame.stress_ev_per_angstrom3 is not None
             labels["temperature"] += frame.temperature_kelvin is not None
+            labels["velocities"] += frame.velocities_angstrom_per_fs is not None
     return TrajectorySummary(
         path=os.fspath(path),
         trajectory_frames=trajectory_frames,
         atom_counts=atom_counts,
         element_counts={chemical_symbols[z]: n for z, n in sorted(elements.items())},
         label_frames={name: labels[name] for name in ("energy", "forces", "stress",
-                                                      "temperature")},
+                                                      "temperature", "velocities")},
         energies_ev=np.array(energies),
         energies_per_atom_ev=np.array(per_atom),
         force_rms_ev_per_angstrom=(np.sqrt(force_square_sum / force_components)

@@ -52,7 +52,7 @@ class TrajectoryAppender:
         self, name: str, trailing: tuple[int, ...], dtype: object, per: str, fill: object = None
     ) -> h5py.Dataset:
         """An extendable chunked dataset of ``self.n_frames`` rows filled with ``fill``."""
-        rows = self.n_frames if per == "frames" and fill is not None else 0
+        rows = 0 if fill is None else {"frames": self.n_frames, "atoms": self.n_atoms}[per]
         dataset = self.group.create_dataset(
             name, shape=(rows, *trailing), maxshape=(None, *trailing), dtype=dtype,
             chunks=(self.chunks[per], *trailing), **self.options,
@@ -95,9 +95,24 @@ class TrajectoryAppender:
         for label in ("energy", "forces", "stress"):
             present = [getattr(f, LABEL_ATTRIBUTES[label]) is not None for f in frames]
             self._append(f"has_{label}", np.array(present))
+        self._flush_velocities(frames, counts)
         self._flush_metadata(frames)
         self.n_frames += len(frames)
         self.n_atoms += int(counts.sum())
+
+    def _flush_velocities(self, frames: list[Frame], counts: np.ndarray) -> None:
+        """Append velocities and their mask, created (backfilled with zeros and False) the
+        first time a frame has velocities."""
+        present = [f.velocities_angstrom_per_fs is not None for f in frames]
+        mask = f"has_{fmt.VELOCITIES}"
+        if fmt.VELOCITIES not in self.group and any(present):
+            self._create(fmt.VELOCITIES, (3,), np.float64, "atoms", fill=0.0)
+            self._create(mask, (), bool, "frames", fill=False)
+        if fmt.VELOCITIES in self.group:
+            self._append(fmt.VELOCITIES, np.concatenate([
+                _or_zeros(f.velocities_angstrom_per_fs, (n, 3))
+                for f, n in zip(frames, counts, strict=True)]))
+            self._append(mask, np.array(present))
 
     def _flush_metadata(self, frames: list[Frame]) -> None:
         """Append metadata, creating each dataset (backfilled) the first time a value appears."""

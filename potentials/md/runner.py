@@ -225,11 +225,11 @@ def build_dynamics(atoms: ase.Atoms, options: MDOptions):
 
 def check_stored_velocities(atoms: ase.Atoms, source: str) -> None:
     """Raise ValueError unless ``atoms``, read from ``source``, carries velocities to continue
-    a run from (extxyz and ASE .traj files keep them; HDF5 trajectories do not)."""
+    a run from (the trajectories ``potentials md`` writes keep them, in every format)."""
     if not atoms.has("momenta"):
-        raise ValueError(f"{source} holds no velocities to continue from: write the run to "
-                         f"continue as .xyz (extxyz) or .traj, or draw new velocities "
-                         f"(--velocities maxwell)")
+        raise ValueError(f"{source} holds no velocities to continue from: give a frame of a "
+                         f"trajectory potentials md wrote (.h5, .xyz, .traj), or draw new "
+                         f"velocities (--velocities maxwell)")
 
 
 def initialise_velocities(atoms: ase.Atoms, options: MDOptions) -> None:

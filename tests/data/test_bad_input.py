@@ -214,6 +214,9 @@ def test_newer_format_version_is_refused(valid_file: Path) -> None:
     (lambda f: f["trajectories/default"].create_dataset("metadata/temperature",
                                                         data=np.zeros(299)).attrs.create(
         "unit", "K"), "has_temperature': missing dataset"),
+    (lambda f: f["trajectories/default"].create_dataset("velocities", data=np.zeros(
+        (f["trajectories/default/positions"].shape[0], 3))).attrs.create("unit", "Angstrom/fs"),
+     "velocities without its partner"),
     (lambda f: (f["trajectories/default"].__delitem__("pbc"),
                 f["trajectories/default"].__setitem__("pbc", np.zeros((299, 3)))),
      "pbc': dtype float64 is not of kind 'b'"),

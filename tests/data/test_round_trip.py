@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import ase.io
+import ase.units
+import numpy as np
 import pytest
 
 from potentials.data import (
@@ -15,6 +17,7 @@ from potentials.data import (
     write_atoms,
     write_frames,
 )
+from potentials.data.ase_frames import frame_from_atoms
 
 
 def test_extxyz_round_trip_is_bitwise(extxyz_fixture: Path, tmp_path: Path,
@@ -84,6 +87,27 @@ def test_compressions_and_small_chunks(fixtures_dir: Path, tmp_path: Path,
     with TrajectoryFile(output) as trajectory:
         for index, atoms in enumerate(expected):
             assert_same_atoms(atoms, trajectory[index])
+
+
+def test_velocities_round_trip_and_frames_without_them_read_none(
+        fixtures_dir: Path, tmp_path: Path) -> None:
+    """Frames 0 and 1 have no momenta: the velocities datasets appear with frame 2 (in the
+    second chunk), earlier rows backfilled; ASE's velocities come back exactly."""
+    images = ase.io.read(fixtures_dir / "mixed_sizes.xyz", index=":")
+    rng = np.random.default_rng(0)
+    for atoms in images[2:]:
+        atoms.set_velocities(rng.normal(0.0, 0.1, (len(atoms), 3)))
+    with TrajectoryWriter(tmp_path / "out.h5", chunk_frames=2) as writer:
+        writer.add_trajectory("md", (frame_from_atoms(atoms) for atoms in images))
+    with TrajectoryFile(tmp_path / "out.h5") as trajectory:
+        frames = [trajectory.read_frame(k) for k in range(len(trajectory))]
+        read_back = list(trajectory)
+    assert [f.velocities_angstrom_per_fs is None for f in frames] == [True, True] + [False] * 5
+    for atoms, back, frame in zip(images[2:], read_back[2:], frames[2:], strict=True):
+        np.testing.assert_allclose(back.get_velocities(), atoms.get_velocities(), rtol=1e-14)
+        np.testing.assert_allclose(frame.velocities_angstrom_per_fs,
+                                   atoms.get_velocities() * ase.units.fs, rtol=1e-14)
+    assert not read_back[0].has("momenta")
 
 
 def test_write_atoms_with_calculator_labels(fixtures_dir: Path, tmp_path: Path,

@@ -97,23 +97,26 @@ def test_a_frame_of_an_md_trajectory_is_relaxed(tmp_path, capsys):
     assert "converged" in capsys.readouterr().out
 
 
-def test_a_run_continued_from_its_last_frame_retraces_an_uninterrupted_one(tmp_path):
-    """NVE is deterministic: 20 steps, then 20 more from the extxyz frame written at step 20
-    with its stored velocities, end where 40 steps in one go end (extxyz keeps ~1e-8 Å)."""
+@pytest.mark.parametrize("suffix", [".h5", ".xyz"])
+def test_a_run_continued_from_its_last_frame_retraces_an_uninterrupted_one(tmp_path, suffix):
+    """NVE is deterministic: 20 steps, then 20 more from the frame written at step 20 with its
+    stored velocities, end where 40 steps in one go end (extxyz keeps ~1e-8 Å, HDF5 all)."""
     model, structure = model_and_structure(tmp_path)
 
     def md(start: str, steps: int, output: str, *extra: str) -> ase.Atoms:
         assert main(["md", "--model", model, "--structure", start, "--ensemble", "nve",
                      "--timestep", "0.2", "--steps", str(steps), "--write-every", "20",
                      "--output", str(tmp_path / output), "--no-progress", *extra]) == 0
-        return ase.io.read(tmp_path / output)  # the last frame
+        return read_structure(str(tmp_path / output))  # the last frame
 
-    whole = md(structure, 40, "whole.xyz")
-    md(structure, 20, "first.xyz")
-    continued = md(str(tmp_path / "first.xyz"), 20, "second.xyz", "--velocities", "structure")
-    assert abs(continued.positions - whole.positions).max() < 1e-6
-    assert abs(continued.get_momenta() - whole.get_momenta()).max() < 1e-6
-    redrawn = md(str(tmp_path / "first.xyz"), 20, "redrawn.xyz")  # new Maxwell velocities
+    whole = md(structure, 40, f"whole{suffix}")
+    md(structure, 20, f"first{suffix}")
+    first = str(tmp_path / f"first{suffix}")
+    continued = md(first, 20, f"second{suffix}", "--velocities", "structure")
+    tolerance = 1e-6 if suffix == ".xyz" else 1e-12
+    assert abs(continued.positions - whole.positions).max() < tolerance
+    assert abs(continued.get_momenta() - whole.get_momenta()).max() < tolerance
+    redrawn = md(first, 20, f"redrawn{suffix}")  # new Maxwell-Boltzmann velocities
     assert abs(redrawn.positions - whole.positions).max() > 1e-3
 
 
