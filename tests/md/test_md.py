@@ -10,13 +10,12 @@ from ase.calculators.lj import LennardJones as AseLennardJones
 
 from potentials import EquiCalculator
 from potentials.data import TrajectoryFile
+from potentials.md.observations import MDSummary, UnstableDynamicsError
 from potentials.md.options import MDOptions
 from potentials.md.relax import relax
 from potentials.md.runner import (
     THERMOSTAT_STREAM,
     VELOCITY_STREAM,
-    MDSummary,
-    UnstableDynamicsError,
     build_dynamics,
     initialise_velocities,
     random_stream,
