@@ -244,7 +244,12 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
                         "continue a run md wrote (default %(default)s)")
     parser.add_argument("--output", help="trajectory: .h5 (HDF5, trainable) or any ASE "
                         "format (default: md-MODEL-TIMESTAMP.h5)")
-    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--plot", metavar="FILE.png", help="plot of temperature, energies, "
+                        "committee force spread and cell volume against time (default: the "
+                        "trajectory's name with .png)")
+    parser.add_argument("--no-plot", action="store_true", help="write no plot")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing trajectory and plot")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bar, only the header and the summary (for logs)")
     _add_dtype_and_device_options(parser)
@@ -272,7 +277,9 @@ def _run_md(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
+    from potentials.data.output import refuse_existing
     from potentials.md.options import MDOptions
+    from potentials.md.plot import plot_md_run
     from potentials.md.runner import check_stored_velocities, initialise_velocities, run_md
     from potentials.md.setup import load_structure_and_calculator
     from potentials.md.trajectory import TrajectoryOutput
@@ -285,6 +292,9 @@ def _run_md(args: argparse.Namespace) -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     name = re.sub(r"[^\w.-]+", "-", Path(args.model).stem).strip("-")  # acac[1,5]: acac-1-5
     output = args.output or f"md-{name}-{stamp}.h5"
+    plot = None if args.no_plot else Path(args.plot or Path(output).with_suffix(".png"))
+    if plot is not None:
+        refuse_existing(plot, args.overwrite)
     if args.velocities == "maxwell":
         initialise_velocities(atoms, options)
     else:
@@ -296,6 +306,10 @@ def _run_md(args: argparse.Namespace) -> int:
         summary = run_md(atoms, options, trajectory, progress=not args.no_progress)
     print(summary.format(args.ensemble))
     print(f"{summary.frames_written} frames written to {output}")
+    if plot is not None and summary.observed:
+        plot_md_run(summary.observations, options, len(atoms), plot,
+                    f"{args.ensemble} MD of {atoms.get_chemical_formula()} with {args.model}")
+        print(f"plot: {plot}")
     return 0
 
 

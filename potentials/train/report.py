@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from potentials.atomic_write import open_atomically
+from potentials.plotting import pyplot
 from potentials.train.metrics import METRIC_UNITS, ErrorAccumulator
 
 
@@ -31,18 +32,9 @@ def format_metrics(metrics: dict[str, float]) -> str:
                      for key, label in short.items() if key in metrics)
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_learning_curves(history: list[dict], path: Path) -> None:
     """Energy and force RMSE (train and validation) against epoch, log scale."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
     epochs = [row["epoch"] for row in history]
     for axis, key in zip(axes, ["energy_rmse_mev", "forces_rmse_mev_per_angstrom"], strict=True):
@@ -61,7 +53,7 @@ def plot_learning_curves(history: list[dict], path: Path) -> None:
 
 def plot_parity(errors: ErrorAccumulator, title: str, path: Path) -> None:
     """Predicted vs reference energy per atom and force components."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(1, 2, figsize=(10, 4.5))
     for axis, key in zip(axes, ("energy_per_atom", "forces"), strict=True):
         if not errors.predictions[key]:

@@ -79,6 +79,22 @@ def test_unknown_model_is_a_one_line_error(capsys):
     assert "neither a file nor a shipped model" in capsys.readouterr().err
 
 
+def test_md_draws_its_run_beside_the_trajectory_unless_told_not_to(tmp_path, capsys):
+    model, structure = model_and_structure(tmp_path)
+    base = ["md", "--model", model, "--structure", structure, "--steps", "10",
+            "--no-progress"]
+    assert main([*base, "--output", str(tmp_path / "run.xyz")]) == 0
+    plot = tmp_path / "run.png"
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"plot: {plot}" in capsys.readouterr().out
+    # an existing plot is refused before anything runs, as an existing trajectory is
+    assert main([*base, "--output", str(tmp_path / "again.xyz"), "--plot", str(plot)]) == 1
+    assert "run.png" in capsys.readouterr().err
+    assert not (tmp_path / "again.xyz").exists()
+    assert main([*base, "--output", str(tmp_path / "quiet.xyz"), "--no-plot"]) == 0
+    assert not (tmp_path / "quiet.png").exists()
+
+
 def test_a_frame_of_an_md_trajectory_is_relaxed(tmp_path, capsys):
     """``--structure md.h5@K`` starts from frame K of the HDF5 trajectory md wrote."""
     model, structure = model_and_structure(tmp_path)

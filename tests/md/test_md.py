@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 from ase.build import bulk
 from ase.calculators.lj import LennardJones as AseLennardJones
+from matplotlib.image import imread
 
 from potentials import EquiCalculator
 from potentials.data import TrajectoryFile
-from potentials.md.observations import MDSummary, UnstableDynamicsError
+from potentials.md.observations import MDSummary, Observations, UnstableDynamicsError
 from potentials.md.options import MDOptions
+from potentials.md.plot import plot_md_run
 from potentials.md.relax import relax
 from potentials.md.runner import (
     THERMOSTAT_STREAM,
@@ -242,3 +244,15 @@ def test_a_time_step_too_long_is_reported_as_unstable(timestep_fs, unstable):
     summary = run_md(atoms, options, progress=False)
     assert summary.overheated is unstable
     assert ("dynamics is unstable" in summary.format("nve")) is unstable
+
+
+@pytest.mark.parametrize(("extras", "panels"), [({}, 2), ({"spreads": [0.02] * 3}, 3),
+                                                 ({"spreads": [0.02] * 3, "volumes": [40.0] * 3},
+                                                  4)])
+def test_the_run_plot_has_a_panel_per_recorded_quantity(tmp_path, extras, panels):
+    """Temperature and energies always; a committee's spread and a cell's volume when recorded
+    (the figure is 2.2 inches per panel plus 0.6, at 120 dpi)."""
+    observations = Observations(temperatures=[300.0, 310.0, 305.0], potentials=[-1.0, -0.9, -1.1],
+                                totals=[0.0, 0.01, -0.01], **extras)
+    plot_md_run(observations, MDOptions(), 3, tmp_path / "run.png", "test")
+    assert imread(tmp_path / "run.png").shape[0] == round(120 * (2.2 * panels + 0.6))
