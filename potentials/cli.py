@@ -327,6 +327,9 @@ def _add_relax(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--optimizer", default="bfgs", choices=["bfgs", "fire"])
     parser.add_argument("--cell", action="store_true", help="relax the cell too "
                         "(FrechetCellFilter)")
+    parser.add_argument("--pressure", type=_number(float, -math.inf, " GPa"), default=0.0,
+                        help="external pressure in GPa on the cell, with --cell (default "
+                        "%(default)s)")
     parser.add_argument("--steps", type=POSITIVE_INT, default=1000,
                         help="maximum steps (default %(default)s)")
     parser.add_argument("--output", help="relaxed structure file (default: relaxed.xyz)",
@@ -349,7 +352,8 @@ def _run_relax(args: argparse.Namespace) -> int:
     ase_output_format(args.output, trajectory=False)
     atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
                                           args.compile)
-    summary = relax(atoms, args.fmax, args.optimizer, args.cell, args.steps)
+    summary = relax(atoms, args.fmax, args.optimizer, args.cell, args.steps,
+                    pressure_gpa=args.pressure)
     ase.io.write(args.output, labelled_copy(atoms, with_temperature=False))
     print(summary.format())
     print(f"relaxed structure written to {args.output}")

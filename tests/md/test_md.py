@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ase
+import ase.units
 import numpy as np
 import pytest
 from ase.build import bulk
@@ -232,6 +233,28 @@ def test_cell_relaxation_converges_stress():
     summary = relax(atoms, fmax_ev_per_angstrom=1e-4, relax_cell=True, logfile=None)
     assert summary.converged
     assert summary.max_stress_ev_per_angstrom3 < 1e-4
+
+
+def test_cell_relaxed_under_pressure_holds_that_pressure_in_a_smaller_volume():
+    """Minimising E + pV: the relaxed cell's pressure −trace(σ)/3 is the one applied, its
+    stress isotropic (cubic crystal), its volume below the zero-pressure one."""
+    volumes = {}
+    for pressure_gpa in (0.0, 10.0):
+        atoms = lennard_jones_crystal()
+        summary = relax(atoms, fmax_ev_per_angstrom=1e-4, relax_cell=True, logfile=None,
+                        pressure_gpa=pressure_gpa)
+        assert summary.converged
+        assert summary.pressure_gpa == pytest.approx(pressure_gpa, abs=0.01)
+        assert f"pressure {summary.pressure_gpa:.4f} GPa" in summary.format()
+        stress_gpa = atoms.get_stress(voigt=False) / ase.units.GPa
+        np.testing.assert_allclose(stress_gpa, -pressure_gpa * np.eye(3), atol=0.01)
+        volumes[pressure_gpa] = atoms.get_volume()
+    assert volumes[10.0] < 0.99 * volumes[0.0]  # 2.6 % smaller (bulk modulus ~400 GPa)
+
+
+def test_a_pressure_needs_the_cell_relaxed():
+    with pytest.raises(ValueError, match=r"a pressure \(1.0 GPa\) acts on the cell"):
+        relax(lennard_jones_crystal(), pressure_gpa=1.0, logfile=None)
 
 
 @pytest.mark.parametrize(("timestep_fs", "unstable"), [(2.0, False), (60.0, True)])
