@@ -14,22 +14,23 @@ from potentials.units import MEV_PER_EV
 
 def plot_md_run(observations: Observations, options: MDOptions, n_atoms: int, path: Path,
                 title: str) -> None:
-    """Temperature [K] with its target; potential and total energy [meV/atom] relative to
-    the first total energy; a committee's largest per-atom force disagreement [meV/Å] and a
-    periodic cell's volume [Å³] where recorded; all against time [ps], one panel each."""
+    """Temperature [K] with its target; potential and total energy [meV/atom], each in its
+    own panel, relative to the first total energy (the total's panel shows an NVE run's
+    drift at its own scale); a committee's largest per-atom force disagreement [meV/Å] where
+    recorded and, for npt, the cell volume [Å³]; all against time [ps]."""
     totals = np.array(observations.totals)
     times_ps = np.arange(len(totals)) * options.timestep_fs / 1000.0
     per_atom_mev = MEV_PER_EV / n_atoms
     panels = [
         ("temperature [K]", {"T": observations.temperatures}),
-        ("energy − E_tot(0) [meV/atom]",
-         {"potential": (np.array(observations.potentials) - totals[0]) * per_atom_mev,
-          "total": (totals - totals[0]) * per_atom_mev}),
+        ("E_pot − E_tot(0) [meV/atom]",
+         {"potential": (np.array(observations.potentials) - totals[0]) * per_atom_mev}),
+        ("E_tot − E_tot(0) [meV/atom]", {"total": (totals - totals[0]) * per_atom_mev}),
     ]
     if observations.spreads:
         panels.append(("largest σ_F [meV/Å]",
                        {"committee": MEV_PER_EV * np.array(observations.spreads)}))
-    if observations.volumes:
+    if options.ensemble == "npt":
         panels.append(("cell volume [Å³]", {"V": observations.volumes}))
     plt = pyplot()
     figure, axes = plt.subplots(len(panels), 1, figsize=(7, 2.2 * len(panels) + 0.6),

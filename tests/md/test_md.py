@@ -269,13 +269,14 @@ def test_a_time_step_too_long_is_reported_as_unstable(timestep_fs, unstable):
     assert ("dynamics is unstable" in summary.format("nve")) is unstable
 
 
-@pytest.mark.parametrize(("extras", "panels"), [({}, 2), ({"spreads": [0.02] * 3}, 3),
-                                                 ({"spreads": [0.02] * 3, "volumes": [40.0] * 3},
-                                                  4)])
-def test_the_run_plot_has_a_panel_per_recorded_quantity(tmp_path, extras, panels):
-    """Temperature and energies always; a committee's spread and a cell's volume when recorded
-    (the figure is 2.2 inches per panel plus 0.6, at 120 dpi)."""
+@pytest.mark.parametrize(("ensemble", "extras", "panels"), [
+    ("nvt", {}, 3), ("nvt", {"spreads": [0.02] * 3}, 4), ("nvt", {"volumes": [40.0] * 3}, 3),
+    ("npt", {"spreads": [0.02] * 3, "volumes": [40.0] * 3}, 5)])
+def test_the_run_plot_has_a_panel_per_recorded_quantity(tmp_path, ensemble, extras, panels):
+    """Temperature, potential and total energy always; a committee's spread when recorded;
+    the volume of a cell that can change (the figure is 2.2 inches per panel plus 0.6, at
+    120 dpi)."""
     observations = Observations(temperatures=[300.0, 310.0, 305.0], potentials=[-1.0, -0.9, -1.1],
                                 totals=[0.0, 0.01, -0.01], **extras)
-    plot_md_run(observations, MDOptions(), 3, tmp_path / "run.png", "test")
+    plot_md_run(observations, MDOptions(ensemble), 3, tmp_path / "run.png", "test")
     assert imread(tmp_path / "run.png").shape[0] == round(120 * (2.2 * panels + 0.6))
