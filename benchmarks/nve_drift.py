@@ -3,7 +3,7 @@
 Default: acetylacetone, 0.5 fs, 2,000 steps (1 ps) from 300 K, float64. The drift is the
 slope of a straight-line fit of the total energy per atom against time (meV/atom/ps); the
 halves of the run are fitted separately too, to show whether there is a systematic trend.
-Writes a plot of the energies against time.
+Writes the run's plot (`potentials.md.plot`: temperature, energies, committee spread).
 
 Usage: ``python benchmarks/nve_drift.py [--model acac] [--steps 2000] [--timestep 0.5]``
 """
@@ -12,39 +12,13 @@ from __future__ import annotations
 
 import argparse
 
-import ase.io
 import numpy as np
-from ase import units
-from ase.md.verlet import VelocityVerlet
 
-from potentials import EquiCalculator
 from potentials.md.options import MDOptions
-from potentials.md.runner import initialise_velocities
-from potentials.model.registry import resolve_model_path, shipped_structure
-
-
-def run(model: str, structure: str | None, steps: int, timestep_fs: float,
-        temperature_kelvin: float, dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(times in ps, potential and total energy per atom in meV, relative to the start)."""
-    path = structure or shipped_structure(resolve_model_path(model))
-    atoms = ase.io.read(path)
-    atoms.calc = EquiCalculator(model=model, dtype=dtype)
-    initialise_velocities(atoms, MDOptions(temperature_kelvin=temperature_kelvin))
-    potential, total = [], []
-
-    def record() -> None:
-        energy = atoms.get_potential_energy()
-        potential.append(energy)
-        total.append(energy + atoms.get_kinetic_energy())
-
-    dynamics = VelocityVerlet(atoms, timestep=timestep_fs * units.fs)
-    dynamics.attach(record, interval=1)
-    dynamics.run(steps)
-    n = len(atoms)
-    times = np.arange(len(total)) * timestep_fs / 1000.0
-    to_mev = 1000.0 / n
-    return (times, (np.array(potential) - total[0]) * to_mev,
-            (np.array(total) - total[0]) * to_mev)
+from potentials.md.plot import plot_md_run
+from potentials.md.runner import initialise_velocities, run_md
+from potentials.md.setup import load_structure_and_calculator
+from potentials.units import MEV_PER_EV
 
 
 def main() -> None:
@@ -57,32 +31,26 @@ def main() -> None:
     parser.add_argument("--dtype", default="float64")
     parser.add_argument("--plot", default="nve_drift.png")
     args = parser.parse_args()
-    times, potential, total = run(args.model, args.structure, args.steps, args.timestep,
-                                  args.temperature, args.dtype)
-    slope = np.polyfit(times, total, 1)[0]
+    atoms = load_structure_and_calculator(args.model, args.structure, "auto", args.dtype)
+    options = MDOptions("nve", args.temperature, timestep_fs=args.timestep, steps=args.steps)
+    initialise_velocities(atoms, options)
+    summary = run_md(atoms, options, progress=False)
+    totals = np.array(summary.observations.totals)
+    total = MEV_PER_EV * (totals - totals[0]) / len(atoms)  # meV/atom
+    potential = MEV_PER_EV * (np.array(summary.observations.potentials) - totals[0]) / len(atoms)
+    times = np.arange(len(total)) * args.timestep / 1000.0  # ps
     half = len(times) // 2
     first, second = (np.polyfit(times[s], total[s], 1)[0]
                      for s in (slice(0, half), slice(half, None)))
     print(f"model {args.model}, {args.dtype}, {args.steps} steps of {args.timestep} fs from "
           f"{args.temperature} K")
-    print(f"total-energy drift {slope:+.4f} meV/atom/ps (first half {first:+.4f}, second half "
-          f"{second:+.4f}); fluctuation std {total.std():.4f} meV/atom, max |dE| "
-          f"{np.abs(total).max():.4f} meV/atom; potential energy range "
-          f"{np.ptp(potential):.1f} meV/atom")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-    axes[0].plot(times, potential, linewidth=0.8)
-    axes[0].set_ylabel("E_pot - E_tot(0) [meV/atom]")
-    axes[1].plot(times, total, linewidth=0.8)
-    axes[1].set_ylabel("E_tot - E_tot(0) [meV/atom]")
-    axes[1].set_xlabel("time [ps]")
-    axes[0].set_title(f"NVE, {args.model}, {args.timestep} fs, drift {slope:+.4f} meV/atom/ps")
-    figure.tight_layout()
-    figure.savefig(args.plot, dpi=120)
+    print(f"total-energy drift {summary.energy_drift_mev_per_atom_per_ps:+.4f} meV/atom/ps "
+          f"(first half {first:+.4f}, second half {second:+.4f}); fluctuation std "
+          f"{total.std():.4f} meV/atom, max |dE| {np.abs(total).max():.4f} meV/atom; "
+          f"potential energy range {np.ptp(potential):.1f} meV/atom")
+    plot_md_run(summary.observations, options, len(atoms), args.plot,
+                f"NVE, {args.model}, {args.timestep} fs, drift "
+                f"{summary.energy_drift_mev_per_atom_per_ps:+.4f} meV/atom/ps")
     print(f"plot: {args.plot}")
 
 
