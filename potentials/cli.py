@@ -169,6 +169,9 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default="acac", help=MODEL_HELP)
     parser.add_argument("--batch-size", type=POSITIVE_INT, default=16,
                         help="frames per evaluation batch (default %(default)s)")
+    parser.add_argument("--worst", type=_number(int, 0, inclusive=True), default=0,
+                        metavar="N", help="also list the N frames with the largest per-atom "
+                        "force error (file, frame from 0, |ΔE| per atom, largest |ΔF|)")
     _add_dtype_and_device_options(parser)
     parser.add_argument("--plots", default=".", metavar="DIR",
                         help="directory for parity plots parity_STEM.png (default: current)")
@@ -187,6 +190,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         format_table,
         parity_plot_path,
         save_parity_plots,
+        worst_frames_table,
     )
 
     for path in args.data:
@@ -194,6 +198,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     evaluations = evaluate_model(args.model, args.data, args.batch_size, args.dtype,
                                  args.device, args.cache_dir, options=_read_options(args))
     print(format_table(evaluations))
+    if args.worst:
+        print(f"\nthe {args.worst} frames with the largest force errors:")
+        print(worst_frames_table(evaluations, args.worst))
     for path in save_parity_plots(evaluations, args.plots):
         print(f"parity plot: {path}")
     return 0

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import ase.io
+import numpy as np
 import pytest
 
+from potentials import EquiCalculator
 from potentials.cli import main
 from potentials.model import save_model
 from potentials.train.evaluate import evaluate_model
@@ -79,3 +81,28 @@ def test_a_batch_size_below_one_is_an_error(model: Path, tmp_path: Path) -> None
     with pytest.raises(ValueError, match="the batch size must be >= 1 frame, got 0"):
         evaluate_model(str(model), [str(FIXTURES / "acac_5.xyz")], batch_size=0,
                        cache_dir=str(tmp_path))
+
+
+def test_per_frame_errors_and_the_worst_frames(model: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture) -> None:
+    """Each frame's |ΔE| per atom and largest per-atom |ΔF| equal those of the calculator on
+    that frame alone; --worst lists frames by that force error, largest first."""
+    frames = ase.io.read(FIXTURES / "acac_5.xyz", ":")
+    [evaluation] = evaluate_model(str(model), [str(FIXTURES / "acac_5.xyz")], batch_size=2,
+                                  cache_dir=str(tmp_path), progress=False)
+    calculator = EquiCalculator(str(model), device="cpu")
+    for k, atoms in enumerate(frames):
+        reference_energy, reference_forces = atoms.get_potential_energy(), atoms.get_forces()
+        atoms.calc = calculator
+        energy_error = abs(atoms.get_potential_energy() - reference_energy) / len(atoms)
+        force_error = np.linalg.norm(atoms.get_forces() - reference_forces, axis=1).max()
+        assert evaluation.frame_energy_errors_mev_per_atom[k] == pytest.approx(
+            1000 * energy_error, rel=1e-9)
+        assert evaluation.frame_max_force_errors_mev_per_angstrom[k] == pytest.approx(
+            1000 * force_error, rel=1e-9)
+    assert evaluate(model, FIXTURES / "acac_5.xyz", tmp_path / "plots", "--worst", "3") == 0
+    lines = capsys.readouterr().out.splitlines()
+    start = lines.index("the 3 frames with the largest force errors:") + 2
+    listed = [int(line.split()[1]) for line in lines[start:start + 3]]
+    expected = np.argsort(-evaluation.frame_max_force_errors_mev_per_angstrom)[:3]
+    assert listed == expected.tolist()

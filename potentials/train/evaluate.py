@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import torch
 from tqdm import tqdm
 
 from potentials.data.convert import ReadOptions
 from potentials.data.dataset import GraphDataset
 from potentials.device import resolve_device, resolve_dtype
-from potentials.graph import batch_graphs
+from potentials.graph import AtomicGraph, batch_graphs
 from potentials.memory import keep_freed_memory
 from potentials.model.committee import predict_members_in_turn
 from potentials.model.registry import load_named_model
@@ -18,16 +20,36 @@ from potentials.text_table import fixed_width_table
 from potentials.train.data_setup import ensure_hdf5
 from potentials.train.metrics import METRIC_UNITS, ErrorAccumulator
 from potentials.train.report import plot_parity
+from potentials.units import MEV_PER_EV
 
 
 @dataclass
 class Evaluation:
-    """Metrics (names and units in `METRIC_UNITS`) and accumulated errors of one data file."""
+    """Metrics (names and units in `METRIC_UNITS`) and accumulated errors of one data file,
+    and each frame's errors: |ΔE| per atom [meV/atom] and the largest per-atom force error
+    length |ΔF| [meV/Å], NaN where the frame has no such label."""
 
     path: str
     n_frames: int
     metrics: dict[str, float]
     errors: ErrorAccumulator
+    frame_energy_errors_mev_per_atom: np.ndarray
+    frame_max_force_errors_mev_per_angstrom: np.ndarray
+
+
+def frame_errors(predicted: dict[str, torch.Tensor], graph: AtomicGraph
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Per structure of ``graph``: |ΔE| per atom [meV/atom] and the largest per-atom force
+    error length [meV/Å], NaN where the structure has no such label."""
+    n_atoms = torch.bincount(graph.structure_index, minlength=graph.n_structures)
+    energy = ((predicted["energy"] - graph.energy).abs() / n_atoms).double()
+    energy[~graph.has_energy.bool()] = float("nan")
+    lengths = torch.linalg.vector_norm(predicted["forces"] - graph.forces, dim=1).double()
+    largest = torch.zeros(graph.n_structures, dtype=torch.float64, device=lengths.device)
+    largest = largest.scatter_reduce(0, graph.structure_index, lengths, reduce="amax")
+    largest[~graph.has_forces.bool()] = float("nan")
+    return (MEV_PER_EV * energy.detach().cpu().numpy(),
+            MEV_PER_EV * largest.detach().cpu().numpy())
 
 
 def evaluate_model(model: str, paths: list[str], batch_size: int = 16, dtype: str = "float64",
@@ -50,6 +72,7 @@ def evaluate_model(model: str, paths: list[str], batch_size: int = 16, dtype: st
         dataset = GraphDataset([ensure_hdf5(path, options, cache_dir)],
                                potential.cutoff_angstrom, torch_dtype)
         errors = ErrorAccumulator(keep_predictions=True)
+        per_frame: list[tuple[np.ndarray, np.ndarray]] = []
         for start in tqdm(range(0, len(dataset), batch_size), desc=Path(path).name,
                           disable=not progress, leave=False):
             graphs = [dataset[k] for k in range(start, min(start + batch_size, len(dataset)))]
@@ -57,14 +80,36 @@ def evaluate_model(model: str, paths: list[str], batch_size: int = 16, dtype: st
             output = predict_members_in_turn(potential, batch,
                                              compute_stress=bool(batch.has_stress.any()))
             errors.add({k: v.detach() for k, v in output.items()}, batch)
+            per_frame.append(frame_errors(output, batch))
         metrics = errors.summary()
         if not metrics:
             raise ValueError(
                 f"{path}: none of its {len(dataset)} frames has an energy, forces or stress "
                 f"label under the names read; for extended XYZ and other ASE input, name them "
                 f"with --energy-key, --forces-key or --stress-key")
-        results.append(Evaluation(path, len(dataset), metrics, errors))
+        energy_errors, force_errors = (np.concatenate(column)
+                                       for column in zip(*per_frame, strict=True))
+        results.append(Evaluation(path, len(dataset), metrics, errors, energy_errors,
+                                  force_errors))
     return results
+
+
+def worst_frames_table(evaluations: list[Evaluation], count: int) -> str:
+    """The ``count`` frames, over all files, with the largest per-atom force error (frames
+    without forces ranked by energy error after them); frames numbered from 0 in each file."""
+    rows = []
+    for evaluation in evaluations:
+        for index, (energy, force) in enumerate(zip(
+                evaluation.frame_energy_errors_mev_per_atom,
+                evaluation.frame_max_force_errors_mev_per_angstrom, strict=True)):
+            rows.append((Path(evaluation.path).name, index, energy, force))
+    rows.sort(key=lambda row: (np.isnan(row[3]), -np.nan_to_num(row[3]),
+                               -np.nan_to_num(row[2])))
+    header = ["file", "frame", "|ΔE| [meV/atom]", "largest |ΔF| [meV/Å]"]
+    cells = [[name, str(index), "-" if np.isnan(energy) else f"{energy:.3f}",
+              "-" if np.isnan(force) else f"{force:.1f}"]
+             for name, index, energy, force in rows[:count]]
+    return fixed_width_table([header, *cells], align_right=True)
 
 
 def format_table(evaluations: list[Evaluation]) -> str:
