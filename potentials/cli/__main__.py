@@ -1,0 +1,7 @@
+"""``python -m potentials.cli``: the ``potentials`` command."""
+
+import sys
+
+from potentials.cli import main
+
+sys.exit(main())

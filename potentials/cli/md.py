@@ -1,0 +1,164 @@
+"""``potentials md`` and ``potentials relax``."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from potentials.cli.options import (
+    MODEL_HELP,
+    POSITIVE_INT,
+    STRUCTURE_HELP,
+    add_compile_option,
+    add_dtype_and_device_options,
+    number_type,
+)
+
+RELAX_NOT_CONVERGED = 3
+"""Exit status of ``potentials relax`` when the force criterion is not met in ``--steps``."""
+
+
+def _add_md(subparsers: argparse._SubParsersAction) -> None:
+    from potentials.md.options import ENSEMBLES, MDOptions
+
+    defaults = MDOptions()
+    parser = subparsers.add_parser(
+        "md", help="molecular dynamics with a trained model",
+        description="Run MD with a trained model. With no arguments: Langevin MD of "
+        "acetylacetone at 300 K with the shipped acac model.")
+    parser.add_argument("--model", default="acac", help=MODEL_HELP)
+    parser.add_argument("--structure", help=STRUCTURE_HELP + " (default: the shipped "
+                        "structure of a shipped model, e.g. acetylacetone for acac)")
+    parser.add_argument("--ensemble", default=defaults.ensemble, choices=ENSEMBLES,
+                        help="nve (velocity Verlet), nvt (Langevin) or npt (MTK Nosé-Hoover, "
+                        "flexible cell; 3-D periodic structures) (default %(default)s)")
+    parser.add_argument("--temperature", type=number_type(float, 0, " K", inclusive=True),
+                        default=defaults.temperature_kelvin,
+                        help="temperature in K (default %(default)s)")
+    parser.add_argument("--pressure", type=number_type(float, -math.inf, " GPa"),
+                        default=defaults.pressure_gpa,
+                        help="pressure in GPa for npt (default %(default)s)")
+    parser.add_argument("--timestep", type=number_type(float, 0, " fs"),
+                        default=defaults.timestep_fs, help="time step in fs (default "
+                        "%(default)s)")
+    parser.add_argument("--steps", type=POSITIVE_INT, default=defaults.steps,
+                        help="number of MD steps (default %(default)s)")
+    parser.add_argument("--friction", type=number_type(float, 0, " /fs"),
+                        default=defaults.friction_per_fs,
+                        help="Langevin friction in 1/fs for nvt (default %(default)s)")
+    parser.add_argument("--thermostat-time", type=number_type(float, 0, " fs"),
+                        default=defaults.thermostat_fs, help="Nosé-Hoover thermostat "
+                        "relaxation time in fs for npt (default %(default)s)")
+    parser.add_argument("--barostat-time", type=number_type(float, 0, " fs"),
+                        default=defaults.barostat_fs, help="barostat relaxation time in fs "
+                        "for npt (default %(default)s)")
+    parser.add_argument("--write-every", type=POSITIVE_INT, default=defaults.write_every,
+                        help="write one frame every this many steps (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=defaults.seed,
+                        help="seed of the initial velocities and the Langevin noise "
+                        "(default %(default)s)")
+    parser.add_argument("--velocities", choices=("maxwell", "structure"), default="maxwell",
+                        help="maxwell: draw them at --temperature (no net momentum or "
+                        "rotation); structure: keep those stored with the structure, to "
+                        "continue a run md wrote (default %(default)s)")
+    parser.add_argument("--output", help="trajectory: .h5 (HDF5, trainable) or any ASE "
+                        "format (default: md-MODEL-TIMESTAMP.h5)")
+    parser.add_argument("--plot", metavar="FILE.png", help="plot of temperature, energies, "
+                        "committee force spread and cell volume against time (default: the "
+                        "trajectory's name with .png)")
+    parser.add_argument("--no-plot", action="store_true", help="write no plot")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing trajectory and plot")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar, only the header and the summary (for logs)")
+    add_dtype_and_device_options(parser)
+    add_compile_option(parser)
+    parser.set_defaults(func=_run_md)
+
+
+def _run_md(args: argparse.Namespace) -> int:
+    import re
+    import time
+    from pathlib import Path
+
+    from potentials.data.output import refuse_existing
+    from potentials.md.options import MDOptions
+    from potentials.md.plot import plot_md_run
+    from potentials.md.runner import check_stored_velocities, initialise_velocities, run_md
+    from potentials.md.setup import load_structure_and_calculator
+    from potentials.md.trajectory import TrajectoryOutput
+
+    options = MDOptions(args.ensemble, args.temperature, args.pressure, args.timestep,
+                        args.steps, args.friction, args.thermostat_time, args.barostat_time,
+                        args.write_every, args.seed)
+    atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
+                                          args.compile)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = re.sub(r"[^\w.-]+", "-", Path(args.model).stem).strip("-")  # acac[1,5]: acac-1-5
+    output = args.output or f"md-{name}-{stamp}.h5"
+    plot = None if args.no_plot else Path(args.plot or Path(output).with_suffix(".png"))
+    if plot is not None:
+        refuse_existing(plot, args.overwrite)
+    if args.velocities == "maxwell":
+        initialise_velocities(atoms, options)
+    else:
+        check_stored_velocities(atoms, args.structure or "the shipped structure")
+    print(f"{args.ensemble} MD of {atoms.get_chemical_formula()} ({len(atoms)} atoms) with "
+          f"model {args.model}: {args.steps} steps of {args.timestep} fs at "
+          f"{args.temperature} K -> {output}")
+    with TrajectoryOutput(output, overwrite=args.overwrite) as trajectory:
+        summary = run_md(atoms, options, trajectory, progress=not args.no_progress)
+    print(summary.format(args.ensemble))
+    print(f"{summary.frames_written} frames written to {output}")
+    if plot is not None and summary.observed:
+        plot_md_run(summary.observations, options, len(atoms), plot,
+                    f"{args.ensemble} MD of {atoms.get_chemical_formula()} with {args.model}")
+        print(f"plot: {plot}")
+    return 0
+
+
+def _add_relax(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "relax", help="relax a structure (and its cell)",
+        description="Relax atomic positions (and with --cell the cell) until every force is "
+        f"below --fmax. Exit status {RELAX_NOT_CONVERGED} if that is not reached within "
+        "--steps; the last structure is written all the same.")
+    parser.add_argument("--model", default="acac", help=MODEL_HELP)
+    parser.add_argument("--structure", help=STRUCTURE_HELP + " (default: the model's "
+                        "shipped structure)")
+    parser.add_argument("--fmax", type=number_type(float, 0, " eV/Å"), default=0.01,
+                        help="force criterion in eV/Å (default %(default)s)")
+    parser.add_argument("--optimizer", default="bfgs", choices=["bfgs", "fire"])
+    parser.add_argument("--cell", action="store_true", help="relax the cell too "
+                        "(FrechetCellFilter)")
+    parser.add_argument("--pressure", type=number_type(float, -math.inf, " GPa"), default=0.0,
+                        help="external pressure in GPa on the cell, with --cell (default "
+                        "%(default)s)")
+    parser.add_argument("--steps", type=POSITIVE_INT, default=1000,
+                        help="maximum steps (default %(default)s)")
+    parser.add_argument("--output", help="relaxed structure file (default: relaxed.xyz)",
+                        default="relaxed.xyz")
+    parser.add_argument("--overwrite", action="store_true")
+    add_dtype_and_device_options(parser)
+    add_compile_option(parser)
+    parser.set_defaults(func=_run_relax)
+
+
+def _run_relax(args: argparse.Namespace) -> int:
+    import ase.io
+
+    from potentials.data.output import ase_output_format, refuse_existing
+    from potentials.md.relax import relax
+    from potentials.md.setup import load_structure_and_calculator
+    from potentials.md.trajectory import labelled_copy
+
+    refuse_existing(args.output, args.overwrite)
+    ase_output_format(args.output, trajectory=False)
+    atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
+                                          args.compile)
+    summary = relax(atoms, args.fmax, args.optimizer, args.cell, args.steps,
+                    pressure_gpa=args.pressure)
+    ase.io.write(args.output, labelled_copy(atoms, with_temperature=False))
+    print(summary.format())
+    print(f"relaxed structure written to {args.output}")
+    return 0 if summary.converged else RELAX_NOT_CONVERGED
