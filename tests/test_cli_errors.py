@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from potentials.cli import main
+from potentials.cli import BROKEN_PIPE, main
 from potentials.data import DataFormatError
 from potentials.model import save_model
 from tests.builders import make_model
@@ -62,3 +64,13 @@ def test_out_of_range_options_name_the_flag_and_its_unit(argv: list[str], messag
         main(argv)
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1].endswith(message)
+
+
+def test_a_reader_closing_the_pipe_early_is_no_error() -> None:
+    """``potentials models | head -1``: no message, status 141 (128 + SIGPIPE)."""
+    process = subprocess.Popen([sys.executable, "-m", "potentials.cli", "models"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # before the command has printed anything (importing takes seconds)
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == BROKEN_PIPE
+    assert stderr == ""

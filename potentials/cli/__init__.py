@@ -6,12 +6,14 @@ To add a subcommand, write ``_add_NAME(subparsers)`` declaring its arguments and
 Errors in the input (`DataFormatError`, missing or existing files, bad option values) print
 one line to stderr and exit with status 1; ``--traceback``, before or after the subcommand,
 shows the full traceback instead. Exit statuses: 0 success, 1 error, 2 bad command line
-(argparse), 3 relaxation not converged (`RELAX_NOT_CONVERGED`), 130 interrupted.
+(argparse), 3 relaxation not converged (`RELAX_NOT_CONVERGED`), 130 interrupted, 141 output
+pipe closed by its reader (`BROKEN_PIPE`, silently).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -21,13 +23,18 @@ from potentials.cli.models import _add_committee, _add_models
 from potentials.cli.training import _add_evaluate, _add_train
 from potentials.data.errors import DataFormatError
 
-__all__ = ["EXPECTED_ERRORS", "RELAX_NOT_CONVERGED", "SUBCOMMANDS", "build_parser", "main"]
+__all__ = [
+    "BROKEN_PIPE", "EXPECTED_ERRORS", "RELAX_NOT_CONVERGED", "SUBCOMMANDS", "build_parser",
+    "main",
+]
 
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     DataFormatError, OSError, ValueError, FloatingPointError,
 )
 """Exceptions reported as a one-line message rather than a traceback."""
 TRACEBACK_HELP = "show full tracebacks on errors"
+BROKEN_PIPE = 141
+"""Exit status when stdout's reader closes early: 128 + SIGPIPE, as shell tools report it."""
 
 
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -57,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # the reader went away (``potentials models | head -2``)
+        # Point stdout at /dev/null so that the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
     except EXPECTED_ERRORS as error:
         if args.traceback:
             raise
