@@ -4,7 +4,8 @@
     STEPS=20 python examples/npt_cuau.py   # a quick check (as in CI)
 
 Uses ASE's MTK barostat (Nosé-Hoover chains, fully flexible cell) through
-`potentials.md.runner`, writes ``npt_cuau.h5`` and prints the mean volume per atom.
+`potentials.md.runner`, writes ``npt_cuau.h5`` and the run's plot ``npt_cuau.png``, and prints
+the mean volume per atom over the second half of the run.
 """
 
 import os
@@ -14,6 +15,7 @@ from ase.build import bulk
 
 from potentials import EquiCalculator
 from potentials.md.options import MDOptions
+from potentials.md.plot import plot_md_run
 from potentials.md.runner import initialise_velocities, run_md
 from potentials.md.trajectory import TrajectoryOutput
 
@@ -31,5 +33,9 @@ initialise_velocities(atoms, options)
 with TrajectoryOutput("npt_cuau.h5", overwrite=True) as trajectory:
     summary = run_md(atoms, options, trajectory)
 print(summary.format("npt"))
-print(f"final volume {atoms.get_volume() / len(atoms):.3f} Å³/atom, cell lengths "
-      f"{np.round(atoms.cell.lengths(), 3).tolist()} Å")
+volumes = np.array(summary.observations.volumes) / len(atoms)  # Å³/atom, every step
+second_half = volumes[len(volumes) // 2:]
+print(f"mean volume over the second half {second_half.mean():.3f} ± {second_half.std():.3f} "
+      f"Å³/atom; final cell lengths {np.round(atoms.cell.lengths(), 3).tolist()} Å")
+plot_md_run(summary.observations, options, len(atoms), "npt_cuau.png",
+            f"NPT of Cu{len(atoms) - len(gold)}Au{len(gold)} at 900 K, 0 GPa, cuau")

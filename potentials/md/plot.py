@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 import numpy as np
 
@@ -12,7 +12,8 @@ from potentials.plotting import pyplot
 from potentials.units import MEV_PER_EV
 
 
-def plot_md_run(observations: Observations, options: MDOptions, n_atoms: int, path: Path,
+def plot_md_run(observations: Observations, options: MDOptions, n_atoms: int,
+                path: str | os.PathLike,
                 title: str) -> None:
     """Temperature [K] with its target; potential and total energy [meV/atom], each in its
     own panel, relative to the first total energy (the total's panel shows an NVE run's
