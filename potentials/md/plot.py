@@ -13,8 +13,7 @@ from potentials.units import MEV_PER_EV
 
 
 def plot_md_run(observations: Observations, options: MDOptions, n_atoms: int,
-                path: str | os.PathLike,
-                title: str) -> None:
+                path: str | os.PathLike, title: str) -> None:
     """Temperature [K] with its target; potential and total energy [meV/atom], each in its
     own panel, relative to the first total energy (the total's panel shows an NVE run's
     drift at its own scale); a committee's largest per-atom force disagreement [meV/Å] where
