@@ -80,7 +80,8 @@ def _member_rows(numbers: list[int], members: list[dict], modules: list[torch.nn
             f"{config['l_max']}/{config['l_max_edge']}", f"{config['cutoff_angstrom']:g}",
             f"{sum(p.numel() for p in module.parameters()):,}", member["dtype"],
             member["metadata"].get("epoch", "-"), str(training.get("seed", "-")),
-            str(optim.get("max_time") or "-"), str(training.get("init_from") or "random"),
+            str(optim.get("max_time") or "-"),
+            "-" if not training else str(training.get("init_from") or "random"),
         ])
     return rows
 

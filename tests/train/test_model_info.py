@@ -8,10 +8,11 @@ import pytest
 import yaml
 
 from potentials.cli import main
-from potentials.model import load_model
+from potentials.model import load_model, save_model
 from potentials.model.io import read_model_file, save_committee
 from potentials.train.config import load_config
 from potentials.train.trainer import Trainer
+from tests.builders import make_model
 from tests.train.conftest import tiny_config
 
 
@@ -56,3 +57,13 @@ def test_info_names_each_member_s_training(acac_h5: Path, tmp_path: Path,
     output = capsys.readouterr().out
     assert "of which members 2 are described" in output
     assert list(rows(output)) == ["2"]
+
+
+def test_a_model_saved_outside_training_says_what_is_not_recorded(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = tmp_path / "hand.model"
+    save_model(make_model("scalar-hidden"), path)
+    assert main(["info", str(path)]) == 0
+    output = capsys.readouterr().out
+    assert rows(output)["1"][-4:] == ["-", "-", "-", "-"]  # epoch, seed, budget, start
+    assert "trained on: not recorded" in output
