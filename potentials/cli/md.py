@@ -138,7 +138,10 @@ def _add_relax(subparsers: argparse._SubParsersAction) -> None:
                         help="maximum steps (default %(default)s)")
     parser.add_argument("--output", help="relaxed structure file (default: relaxed.xyz)",
                         default="relaxed.xyz")
-    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--trajectory", metavar="FILE.traj", help="also write every step of "
+                        "the relaxation to this ASE trajectory (ase gui FILE.traj shows it)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing output and trajectory")
     add_dtype_and_device_options(parser)
     add_compile_option(parser)
     parser.set_defaults(func=_run_relax)
@@ -154,11 +157,18 @@ def _run_relax(args: argparse.Namespace) -> int:
 
     refuse_existing(args.output, args.overwrite)
     ase_output_format(args.output, trajectory=False)
+    if args.trajectory is not None:
+        if not args.trajectory.endswith(".traj"):
+            raise ValueError(f"{args.trajectory}: the relaxation trajectory is written by "
+                             f"ASE's optimiser, as .traj only")
+        refuse_existing(args.trajectory, args.overwrite)
     atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
                                           args.compile)
     summary = relax(atoms, args.fmax, args.optimizer, args.cell, args.steps,
-                    pressure_gpa=args.pressure)
+                    trajectory=args.trajectory, pressure_gpa=args.pressure)
     ase.io.write(args.output, labelled_copy(atoms, with_temperature=False))
     print(summary.format())
     print(f"relaxed structure written to {args.output}")
+    if args.trajectory is not None:
+        print(f"{summary.steps + 1} relaxation steps written to {args.trajectory}")
     return 0 if summary.converged else RELAX_NOT_CONVERGED

@@ -145,6 +145,21 @@ def test_continuing_needs_stored_velocities(tmp_path, capsys):
     assert captured.out == ""
 
 
+def test_relax_writes_each_step_to_a_trajectory(tmp_path, capsys):
+    model, structure = model_and_structure(tmp_path)
+    path, output = tmp_path / "path.traj", tmp_path / "relaxed.xyz"
+    assert main(["relax", "--model", model, "--structure", structure, "--fmax", "0.05",
+                 "--output", str(output), "--trajectory", str(path)]) == 0
+    steps = int(re.search(r"converged after (\d+) steps", capsys.readouterr().out)[1])
+    images = ase.io.read(path, ":")
+    assert len(images) == steps + 1  # the start and every step
+    assert abs(images[-1].positions - ase.io.read(output).positions).max() < 1e-6
+    assert images[-1].get_potential_energy() < images[0].get_potential_energy()
+    assert main(["relax", "--model", model, "--structure", structure, "--trajectory",
+                 str(tmp_path / "path.xyz"), "--output", str(tmp_path / "again.xyz")]) == 1
+    assert "as .traj only" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("spec", "expected"), [
     ("a.xyz@3", ("a.xyz", 3)), ("a.xyz@-2", ("a.xyz", -2)), ("a.xyz", ("a.xyz", -1)),
     ("run@home/a.xyz", ("run@home/a.xyz", -1)),
