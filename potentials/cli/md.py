@@ -82,6 +82,7 @@ def _run_md(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from potentials.data.output import refuse_existing
+    from potentials.md.observations import Observations, UnstableDynamicsError
     from potentials.md.options import MDOptions
     from potentials.md.plot import plot_md_run
     from potentials.md.runner import check_stored_velocities, initialise_velocities, run_md
@@ -103,17 +104,24 @@ def _run_md(args: argparse.Namespace) -> int:
         initialise_velocities(atoms, options)
     else:
         check_stored_velocities(atoms, args.structure or "the shipped structure")
-    print(f"{args.ensemble} MD of {atoms.get_chemical_formula()} ({len(atoms)} atoms) with "
-          f"model {args.model}: {args.steps} steps of {args.timestep} fs at "
+    title = f"{args.ensemble} MD of {atoms.get_chemical_formula()} with {args.model}"
+    print(f"{title} ({len(atoms)} atoms): {args.steps} steps of {args.timestep} fs at "
           f"{args.temperature} K -> {output}")
-    with TrajectoryOutput(output, overwrite=args.overwrite) as trajectory:
-        summary = run_md(atoms, options, trajectory, progress=not args.no_progress)
+
+    def draw(observations: Observations, what: str) -> None:
+        if plot is not None and observations.totals:
+            plot_md_run(observations, options, len(atoms), plot, title)
+            print(f"{what}: {plot}")
+
+    try:
+        with TrajectoryOutput(output, overwrite=args.overwrite) as trajectory:
+            summary = run_md(atoms, options, trajectory, progress=not args.no_progress)
+    except UnstableDynamicsError as error:
+        draw(error.observations, "plot of the run up to the divergence")
+        raise
     print(summary.format(args.ensemble))
     print(f"{summary.frames_written} frames written to {output}")
-    if plot is not None and summary.observed:
-        plot_md_run(summary.observations, options, len(atoms), plot,
-                    f"{args.ensemble} MD of {atoms.get_chemical_formula()} with {args.model}")
-        print(f"plot: {plot}")
+    draw(summary.observations, "plot")
     return 0
 
 

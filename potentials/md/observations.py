@@ -17,7 +17,12 @@ OVERHEATING_FACTOR = 5.0
 
 class UnstableDynamicsError(FloatingPointError):
     """The integration diverged: NaN or infinite positions, momenta or cell, or a cell the
-    barostat could no longer handle. The frames written before it are kept."""
+    barostat could no longer handle. The frames written before it are kept, and
+    ``observations`` holds every state recorded before it (to plot the run up to there)."""
+
+    def __init__(self, message: str, observations: Observations) -> None:
+        super().__init__(message)
+        self.observations = observations
 
 
 NON_FINITE_STATE = "NaN or infinite positions, momenta or cell"
@@ -76,7 +81,7 @@ class Observations:
         else:
             parts.append(f"try a shorter time step than {options.timestep_fs:g} fs, or check "
                          f"that the structure is like the model's training data")
-        return UnstableDynamicsError("; ".join(parts))
+        return UnstableDynamicsError("; ".join(parts), self)
 
     def summary(self, n_atoms: int, options: MDOptions, wall: float, frames: int
                 ) -> MDSummary:

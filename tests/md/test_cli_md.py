@@ -10,6 +10,8 @@ import pytest
 
 from potentials.cli import RELAX_NOT_CONVERGED, main
 from potentials.data import TrajectoryFile
+from potentials.md import runner
+from potentials.md.observations import Observations, UnstableDynamicsError
 from potentials.md.setup import read_structure, split_frame_index
 from potentials.model import save_model
 from tests.builders import make_model
@@ -93,6 +95,24 @@ def test_md_draws_its_run_beside_the_trajectory_unless_told_not_to(tmp_path, cap
     assert not (tmp_path / "again.xyz").exists()
     assert main([*base, "--output", str(tmp_path / "quiet.xyz"), "--no-plot"]) == 0
     assert not (tmp_path / "quiet.png").exists()
+
+
+def test_a_diverging_run_is_drawn_up_to_its_divergence(tmp_path, capsys, monkeypatch):
+    """The states recorded before a divergence travel with the error and are plotted."""
+    model, structure = model_and_structure(tmp_path)
+    before = Observations(temperatures=[300.0, 900.0], potentials=[-1.0, 2.0],
+                          totals=[0.0, 3.0])
+
+    def diverge(*args, **kwargs):
+        raise UnstableDynamicsError("the dynamics diverged at step 2 (1 fs): ...", before)
+
+    monkeypatch.setattr(runner, "run_md", diverge)
+    assert main(["md", "--model", model, "--structure", structure, "--output",
+                 str(tmp_path / "run.h5"), "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    assert "the dynamics diverged at step 2" in captured.err
+    assert f"plot of the run up to the divergence: {tmp_path / 'run.png'}" in captured.out
+    assert (tmp_path / "run.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_a_frame_of_an_md_trajectory_is_relaxed(tmp_path, capsys):
