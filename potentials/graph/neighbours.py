@@ -11,6 +11,23 @@ from __future__ import annotations
 import numpy as np
 from vesin import NeighborList
 
+MAX_EXTENT_IN_CUTOFFS = 10_000
+"""Largest extent of the atoms along non-periodic directions, in cutoffs, that is accepted:
+vesin 0.6 aborts the whole process (SIGFPE) from about 100,000 cutoffs on a flat or linear
+arrangement (a diatomic come apart, a slab with an atom far above it)."""
+
+
+def non_periodic_extent_angstrom(positions_angstrom: np.ndarray, cell_angstrom: np.ndarray,
+                                 pbc: np.ndarray) -> float:
+    """How far the atoms spread, in Å, along the directions no periodic lattice vector spans
+    (every direction for a molecule; the normal of a slab)."""
+    periodic = np.asarray(cell_angstrom, dtype=np.float64)[np.asarray(pbc, dtype=bool)]
+    positions = np.asarray(positions_angstrom, dtype=np.float64)
+    if len(periodic):
+        basis, _ = np.linalg.qr(periodic.T)  # [3, n_periodic] orthonormal columns
+        positions = positions - positions @ basis @ basis.T
+    return float(np.ptp(positions, axis=0).max())
+
 
 def neighbour_list(
     positions_angstrom: np.ndarray,
@@ -31,6 +48,9 @@ def neighbour_list(
     cutoff_angstrom
         Neighbour cutoff in Å.
 
+    Raises ValueError when the atoms spread over more than `MAX_EXTENT_IN_CUTOFFS` cutoffs
+    along non-periodic directions.
+
     Returns
     -------
     centres, neighbours, cell_shifts
@@ -40,6 +60,14 @@ def neighbour_list(
     """
     pbc = np.asarray(pbc, dtype=bool)
     positions = np.ascontiguousarray(positions_angstrom, dtype=np.float64)
+    if not pbc.all():
+        extent = non_periodic_extent_angstrom(positions, cell_angstrom, pbc)
+        limit = MAX_EXTENT_IN_CUTOFFS * cutoff_angstrom
+        if extent > limit:
+            raise ValueError(
+                f"the atoms spread over {extent:.4g} Å along non-periodic directions, more "
+                f"than {MAX_EXTENT_IN_CUTOFFS:,} cutoffs ({limit:g} Å): the structure has "
+                f"come apart (an atom escaping in MD?)")
     box = np.array(cell_angstrom, dtype=np.float64)
     if not pbc.any():
         box = np.zeros((3, 3))

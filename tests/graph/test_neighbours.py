@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -97,3 +99,35 @@ def test_isolated_molecule_ignores_cell() -> None:
     positions = np.array([[0.0, 0, 0], [0, 0, 1.0], [0, 0, 9.0]])
     pairs = listed_pairs(positions, 2.0 * np.eye(3), np.zeros(3, bool), 1.5)
     assert pairs == {(0, 1, 0, 0, 0), (1, 0, 0, 0, 0)}
+
+
+CRASH_CASES = {
+    "a diatomic come apart": ("[[0, 0, 0], [1e6, 0, 0]]", "np.zeros((3, 3))", "[False] * 3"),
+    "an atom far above a slab": ("[[0, 0, 0], [1, 1, 1e6]]", "np.diag([3.0, 3.0, 0.0])",
+                                 "[True, True, False]"),
+}
+
+
+@pytest.mark.parametrize("case", list(CRASH_CASES))
+def test_atoms_spread_over_too_many_cutoffs_are_an_error_not_a_crash(case: str) -> None:
+    """vesin 0.6 aborts the process (SIGFPE) on these, so they run in a subprocess: the check
+    must raise a ValueError naming the extent before vesin sees them."""
+    positions, cell, pbc = CRASH_CASES[case]
+    code = ("import numpy as np\nfrom potentials.graph import neighbour_list\n"
+            f"neighbour_list(np.array({positions}, float), {cell}, np.array({pbc}), 5.0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1, (result.returncode, result.stderr[-500:])
+    assert "the atoms spread over 1e+06 Å along non-periodic directions" in result.stderr
+
+
+def test_far_unwrapped_positions_along_periodic_directions_are_fine() -> None:
+    """Only non-periodic directions count: a slab's atoms unwrapped 1e6 Å along its periodic
+    plane keep the neighbours of the wrapped ones."""
+    cell = np.diag([3.0, 3.0, 0.0])
+    pbc = np.array([True, True, False])
+    wrapped = np.array([[0.0, 0.0, 0.0], [1.5, 1.5, 1.0]])
+    unwrapped = wrapped + np.array([[3e5, 0.0, 0.0], [0.0, 3e5, 0.0]])  # whole lattice steps
+    pairs = [{(i, j) for i, j in zip(*neighbour_list(p, cell, pbc, 4.0)[:2], strict=True)}
+             for p in (wrapped, unwrapped)]
+    counts = [len(neighbour_list(p, cell, pbc, 4.0)[0]) for p in (wrapped, unwrapped)]
+    assert pairs[0] == pairs[1] and counts[0] == counts[1] > 0
