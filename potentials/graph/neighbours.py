@@ -9,12 +9,32 @@ and ASE in ``benchmarks/neighbour_list_speed.py`` (table in ``docs/benchmarks.md
 from __future__ import annotations
 
 import numpy as np
+from ase.geometry import minkowski_reduce
 from vesin import NeighborList
 
 MAX_EXTENT_IN_CUTOFFS = 10_000
 """Largest extent of the atoms along non-periodic directions, in cutoffs, that is accepted:
 vesin 0.6 aborts the whole process (SIGFPE) from about 100,000 cutoffs on a flat or linear
 arrangement (a diatomic come apart, a slab with an atom far above it)."""
+
+MIN_IMAGE_DISTANCE_ANGSTROM = 0.1
+"""Shortest periodic lattice vector accepted: below it every atom sits on its own images, and
+the neighbour search over ~(cutoff / length) images per atom would run for minutes."""
+
+
+def shortest_lattice_vector_angstrom(cell_angstrom: np.ndarray, pbc: np.ndarray) -> float:
+    """Length in Å of the shortest non-zero vector of the periodic lattice (Minkowski
+    reduction: a skewed cell's short vector is found, not only its rows' lengths)."""
+    pbc = np.asarray(pbc, dtype=bool)
+    cell = np.asarray(cell_angstrom, dtype=np.float64)
+    if np.linalg.norm(cell[pbc], axis=1).min() == 0.0:
+        return 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        try:
+            reduced, _ = minkowski_reduce(cell, pbc)
+        except ValueError:  # the reduction met a zero vector: the lattice is degenerate
+            return 0.0
+    return float(np.linalg.norm(reduced[pbc], axis=1).min())
 
 
 def non_periodic_extent_angstrom(positions_angstrom: np.ndarray, cell_angstrom: np.ndarray,
@@ -49,7 +69,8 @@ def neighbour_list(
         Neighbour cutoff in Å.
 
     Raises ValueError when the atoms spread over more than `MAX_EXTENT_IN_CUTOFFS` cutoffs
-    along non-periodic directions.
+    along non-periodic directions, or when a periodic lattice vector is shorter than
+    `MIN_IMAGE_DISTANCE_ANGSTROM`.
 
     Returns
     -------
@@ -60,6 +81,13 @@ def neighbour_list(
     """
     pbc = np.asarray(pbc, dtype=bool)
     positions = np.ascontiguousarray(positions_angstrom, dtype=np.float64)
+    if pbc.any():
+        shortest = shortest_lattice_vector_angstrom(cell_angstrom, pbc)
+        if shortest < MIN_IMAGE_DISTANCE_ANGSTROM:
+            raise ValueError(
+                f"the periodic cell {np.asarray(cell_angstrom).tolist()} has a lattice vector "
+                f"of {shortest:.3g} Å: every atom is closer than {MIN_IMAGE_DISTANCE_ANGSTROM} "
+                f"Å to its own periodic image")
     if not pbc.all():
         extent = non_periodic_extent_angstrom(positions, cell_angstrom, pbc)
         limit = MAX_EXTENT_IN_CUTOFFS * cutoff_angstrom

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from ase.geometry import minkowski_reduce
 
 from potentials.graph import neighbour_list
 
@@ -131,3 +132,25 @@ def test_far_unwrapped_positions_along_periodic_directions_are_fine() -> None:
              for p in (wrapped, unwrapped)]
     counts = [len(neighbour_list(p, cell, pbc, 4.0)[0]) for p in (wrapped, unwrapped)]
     assert pairs[0] == pairs[1] and counts[0] == counts[1] > 0
+
+
+@pytest.mark.parametrize(("cell", "pbc", "shortest"), [
+    ([[3, 0, 0], [3, 1e-3, 0], [0, 0, 3]], [True] * 3, 1e-3),  # rows 3 Å long, a - b tiny
+    ([[3, 0, 0], [6, 0, 0], [0, 0, 3]], [True, True, False], 0.0),  # coplanar: degenerate
+    ([[3, 0, 0], [3, 0.05, 0], [0, 0, 0]], [True, True, False], 0.05),  # a slab's plane
+])
+def test_a_lattice_vector_shorter_than_0_1_angstrom_is_refused(cell, pbc, shortest) -> None:
+    """Found by Minkowski reduction, so a skewed cell's short combination counts; without the
+    check a 1e-3 Å vector takes seconds, 1e-4 Å minutes (~cutoff / length images per atom)."""
+    with pytest.raises(ValueError, match=f"has a lattice vector of {shortest:.3g} Å"):
+        neighbour_list(np.zeros((1, 3)), np.array(cell, float), np.array(pbc), 5.0)
+
+
+def test_a_skewed_but_sound_cell_is_accepted() -> None:
+    """Rows 3 Å and 1,000 Å long whose reduced basis is 1.49, 2.15 and 3 Å: no error, and the
+    same pairs as the reduced cell."""
+    skewed = np.array([[3.0, 0, 0], [1000.1, 1, 0], [0, 0, 3.0]])
+    reduced, _ = minkowski_reduce(skewed)
+    counts = [len(neighbour_list(np.zeros((1, 3)), cell, np.array([True] * 3), 3.0)[0])
+              for cell in (skewed, reduced)]
+    assert counts[0] == counts[1] > 0  # one atom: the same lattice has the same images
