@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from potentials.data.errors import DataFormatError
 from potentials.data.reader import TrajectoryFile
 from potentials.graph import AtomicGraph, build_graph
 
@@ -83,18 +84,21 @@ class GraphDataset(Dataset):
     def __getitem__(self, item: int) -> AtomicGraph:
         k, local = self._locate(item)
         frame = self._file(k).read_frame(local)
-        return build_graph(
-            frame.atomic_numbers,
-            frame.positions_angstrom,
-            frame.cell_angstrom,
-            frame.pbc,
-            self.cutoff_angstrom,
-            energy_ev=frame.energy_ev,
-            forces_ev_per_angstrom=frame.forces_ev_per_angstrom,
-            stress_ev_per_angstrom3=frame.stress_ev_per_angstrom3,
-            weight=frame.weight,
-            dtype=self.dtype,
-        )
+        try:
+            return build_graph(
+                frame.atomic_numbers,
+                frame.positions_angstrom,
+                frame.cell_angstrom,
+                frame.pbc,
+                self.cutoff_angstrom,
+                energy_ev=frame.energy_ev,
+                forces_ev_per_angstrom=frame.forces_ev_per_angstrom,
+                stress_ev_per_angstrom3=frame.stress_ev_per_angstrom3,
+                weight=frame.weight,
+                dtype=self.dtype,
+            )
+        except ValueError as error:  # a structure no neighbour search can take
+            raise DataFormatError(self.paths[k], str(error), local) from None
 
     def close(self) -> None:
         """Close the files this process opened."""

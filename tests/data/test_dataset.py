@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from potentials.data import read_ase_frames, write_frames
+from potentials.data import DataFormatError, read_ase_frames, write_atoms, write_frames
 from potentials.data.dataset import GraphDataset
 from potentials.graph import batch_graphs, from_atoms
 
@@ -73,3 +73,15 @@ def test_dataloader_with_two_forked_workers(two_files: list[Path],
     np.testing.assert_array_equal(energies.numpy(), expected)
     n_atoms = sum(batch.pos.shape[0] for batch in loader)
     assert n_atoms == sum(len(a) for a in reference_atoms)
+
+
+def test_a_frame_no_neighbour_search_can_take_is_named(tmp_path: Path) -> None:
+    """Frame 1's cell has a 0.001 Å lattice vector (a - b): the error names file and frame."""
+    good = ase.Atoms("Cu", cell=np.eye(3) * 3.0, pbc=True)
+    bad = ase.Atoms("Cu", cell=[[3, 0, 0], [3, 1e-3, 0], [0, 0, 3]], pbc=True)
+    path = tmp_path / "cells.h5"
+    write_atoms(path, [good, bad])
+    dataset = GraphDataset([path], cutoff_angstrom=4.0)
+    assert dataset[0].n_structures == 1
+    with pytest.raises(DataFormatError, match=r"cells.h5: frame 1: .*lattice vector of 0.001"):
+        dataset[1]
