@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
+import time
+from pathlib import Path
 
 from potentials.cli.options import (
     MODEL_HELP,
@@ -61,6 +64,14 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
                         help="maxwell: draw them at --temperature (no net momentum or "
                         "rotation); structure: keep those stored with the structure, to "
                         "continue a run md wrote (default %(default)s)")
+    _add_md_outputs(parser)
+    add_dtype_and_device_options(parser)
+    add_compile_option(parser)
+    parser.set_defaults(func=_run_md)
+
+
+def _add_md_outputs(parser: argparse.ArgumentParser) -> None:
+    """Where md writes its trajectory and plot, and what it prints."""
     parser.add_argument("--output", help="trajectory: .h5 (HDF5, trainable) or any ASE "
                         "format (default: md-MODEL-TIMESTAMP.h5)")
     parser.add_argument("--plot", metavar="FILE.png", help="plot of temperature, energies, "
@@ -71,21 +82,32 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
                         help="replace an existing trajectory and plot")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bar, only the header and the summary (for logs)")
-    add_dtype_and_device_options(parser)
-    add_compile_option(parser)
-    parser.set_defaults(func=_run_md)
+
+
+def _md_output_paths(args: argparse.Namespace) -> tuple[str, Path | None]:
+    """The trajectory's path (default ``md-MODEL-TIMESTAMP.h5``) and the plot's (None: no
+    plot; an existing one is refused unless ``--overwrite``)."""
+    from potentials.data.output import refuse_existing
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = re.sub(r"[^\w.-]+", "-", Path(args.model).stem).strip("-")  # acac[1,5]: acac-1-5
+    output = args.output or f"md-{name}-{stamp}.h5"
+    plot = None if args.no_plot else Path(args.plot or Path(output).with_suffix(".png"))
+    if plot is not None:
+        refuse_existing(plot, args.overwrite)
+    return output, plot
 
 
 def _run_md(args: argparse.Namespace) -> int:
-    import re
-    import time
-    from pathlib import Path
-
-    from potentials.data.output import refuse_existing
     from potentials.md.observations import Observations, UnstableDynamicsError
     from potentials.md.options import MDOptions
     from potentials.md.plot import plot_md_run
-    from potentials.md.runner import check_stored_velocities, initialise_velocities, run_md
+    from potentials.md.runner import (
+        check_ensemble,
+        check_stored_velocities,
+        initialise_velocities,
+        run_md,
+    )
     from potentials.md.setup import load_structure_and_calculator
     from potentials.md.trajectory import TrajectoryOutput
 
@@ -94,12 +116,9 @@ def _run_md(args: argparse.Namespace) -> int:
                         args.write_every, args.seed)
     atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
                                           args.compile)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    name = re.sub(r"[^\w.-]+", "-", Path(args.model).stem).strip("-")  # acac[1,5]: acac-1-5
-    output = args.output or f"md-{name}-{stamp}.h5"
-    plot = None if args.no_plot else Path(args.plot or Path(output).with_suffix(".png"))
-    if plot is not None:
-        refuse_existing(plot, args.overwrite)
+    check_ensemble(atoms, options)
+    output, plot = _md_output_paths(args)
+    trajectory_output = TrajectoryOutput(output, overwrite=args.overwrite)  # checks the path
     if args.velocities == "maxwell":
         initialise_velocities(atoms, options)
     else:
@@ -114,7 +133,7 @@ def _run_md(args: argparse.Namespace) -> int:
             print(f"{what}: {plot}")
 
     try:
-        with TrajectoryOutput(output, overwrite=args.overwrite) as trajectory:
+        with trajectory_output as trajectory:
             summary = run_md(atoms, options, trajectory, progress=not args.no_progress)
     except UnstableDynamicsError as error:
         draw(error.observations, "plot of the run up to the divergence")

@@ -49,6 +49,27 @@ def non_periodic_extent_angstrom(positions_angstrom: np.ndarray, cell_angstrom: 
     return float(np.ptp(positions, axis=0).max())
 
 
+def _check_searchable(positions_angstrom: np.ndarray, cell_angstrom: np.ndarray,
+                      pbc: np.ndarray, cutoff_angstrom: float) -> None:
+    """Raise ValueError for a lattice vector below `MIN_IMAGE_DISTANCE_ANGSTROM` or atoms
+    spread over more than `MAX_EXTENT_IN_CUTOFFS` cutoffs along non-periodic directions."""
+    if pbc.any():
+        shortest = shortest_lattice_vector_angstrom(cell_angstrom, pbc)
+        if shortest < MIN_IMAGE_DISTANCE_ANGSTROM:
+            raise ValueError(
+                f"the periodic cell {np.asarray(cell_angstrom).tolist()} has a lattice vector "
+                f"of {shortest:.3g} Å: every atom is closer than {MIN_IMAGE_DISTANCE_ANGSTROM} "
+                f"Å to its own periodic image")
+    if not pbc.all():
+        extent = non_periodic_extent_angstrom(positions_angstrom, cell_angstrom, pbc)
+        limit = MAX_EXTENT_IN_CUTOFFS * cutoff_angstrom
+        if extent > limit:
+            raise ValueError(
+                f"the atoms spread over {extent:.4g} Å along non-periodic directions, more "
+                f"than {MAX_EXTENT_IN_CUTOFFS:,} cutoffs ({limit:g} Å): the structure has "
+                f"come apart (an atom escaping in MD?)")
+
+
 def neighbour_list(
     positions_angstrom: np.ndarray,
     cell_angstrom: np.ndarray,
@@ -81,21 +102,7 @@ def neighbour_list(
     """
     pbc = np.asarray(pbc, dtype=bool)
     positions = np.ascontiguousarray(positions_angstrom, dtype=np.float64)
-    if pbc.any():
-        shortest = shortest_lattice_vector_angstrom(cell_angstrom, pbc)
-        if shortest < MIN_IMAGE_DISTANCE_ANGSTROM:
-            raise ValueError(
-                f"the periodic cell {np.asarray(cell_angstrom).tolist()} has a lattice vector "
-                f"of {shortest:.3g} Å: every atom is closer than {MIN_IMAGE_DISTANCE_ANGSTROM} "
-                f"Å to its own periodic image")
-    if not pbc.all():
-        extent = non_periodic_extent_angstrom(positions, cell_angstrom, pbc)
-        limit = MAX_EXTENT_IN_CUTOFFS * cutoff_angstrom
-        if extent > limit:
-            raise ValueError(
-                f"the atoms spread over {extent:.4g} Å along non-periodic directions, more "
-                f"than {MAX_EXTENT_IN_CUTOFFS:,} cutoffs ({limit:g} Å): the structure has "
-                f"come apart (an atom escaping in MD?)")
+    _check_searchable(positions, cell_angstrom, pbc, cutoff_angstrom)
     box = np.array(cell_angstrom, dtype=np.float64)
     if not pbc.any():
         box = np.zeros((3, 3))

@@ -35,8 +35,16 @@ def random_stream(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed).spawn(stream + 1)[stream])
 
 
+def check_ensemble(atoms: ase.Atoms, options: MDOptions) -> None:
+    """Raise ValueError if ``options.ensemble`` cannot run on ``atoms`` (npt needs a cell
+    periodic in all three directions)."""
+    if options.ensemble == "npt" and not atoms.pbc.all():
+        raise ValueError(f"npt needs a cell periodic in all directions, pbc={atoms.pbc.tolist()}")
+
+
 def build_dynamics(atoms: ase.Atoms, options: MDOptions):
     """The ASE integrator for ``options.ensemble``."""
+    check_ensemble(atoms, options)
     timestep = options.timestep_fs * ase.units.fs
     rng = random_stream(options.seed, THERMOSTAT_STREAM)
     if options.ensemble == "nve":
@@ -44,8 +52,6 @@ def build_dynamics(atoms: ase.Atoms, options: MDOptions):
     if options.ensemble == "nvt":
         return Langevin(atoms, timestep=timestep, temperature_K=options.temperature_kelvin,
                         friction=options.friction_per_fs / ase.units.fs, fixcm=False, rng=rng)
-    if not atoms.pbc.all():
-        raise ValueError(f"npt needs a cell periodic in all directions, pbc={atoms.pbc.tolist()}")
     return MTKNPT(atoms, timestep=timestep, temperature_K=options.temperature_kelvin,
                   pressure_au=options.pressure_gpa * ase.units.GPa,
                   tdamp=options.thermostat_fs * ase.units.fs,

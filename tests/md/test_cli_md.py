@@ -220,6 +220,7 @@ def test_compiled_relax_gives_the_eager_structure(tmp_path, capsys):
     (["relax", "--output", "{tmp}/relaxed.foo"], "relaxed.foo: cannot tell the output format"),
     (["md", "--ensemble", "nvt", "--pressure", "5"],
      r"a pressure \(5.0 GPa\) acts only in the npt ensemble, not in nvt"),
+    (["md", "--ensemble", "npt"], r"npt needs a cell periodic in all directions"),
 ])
 def test_bad_options_are_one_line_errors_before_anything_runs(tmp_path, capsys, command,
                                                                 message):
@@ -232,6 +233,7 @@ def test_bad_options_are_one_line_errors_before_anything_runs(tmp_path, capsys, 
     captured = capsys.readouterr()
     assert len(captured.err.splitlines()) == 1
     assert re.search(message, captured.err), captured.err
+    assert "MD of" not in captured.out  # not even the header
     assert "steps/s" not in captured.out and "converged" not in captured.out
     assert list(tmp_path.glob("md.*")) == [] and list(tmp_path.glob("relaxed.*")) == []
 
