@@ -50,12 +50,16 @@ def _run_info(args: argparse.Namespace) -> int:
 
     import h5py
 
-    from potentials.data.convert import HDF5_SUFFIXES
+    from potentials.data.convert import HDF5_SUFFIXES, input_kind
     from potentials.data.summary import format_summary, summarise
     from potentials.model.summary import describe_model
 
     path = Path(args.file)
     if path.suffix.lower() in HDF5_SUFFIXES or (path.is_file() and h5py.is_hdf5(path)):
+        if input_kind(path) == "h5md":
+            raise ValueError(f"{path}: an H5MD file; info reads the HDF5 trajectories "
+                             f"potentials writes: potentials convert {path} -o "
+                             f"{path.stem}-converted.h5, then info on that")
         print(format_summary(summarise(path)))
     else:
         print(describe_model(args.file))

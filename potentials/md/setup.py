@@ -33,7 +33,7 @@ def read_structure(structure: str) -> ase.Atoms:
     kind = input_kind(path)
     if kind == "h5md":
         raise ValueError(f"{path}: an H5MD file; convert it first (potentials convert "
-                         f"{path} -o {Path(path).stem}.h5 --species ...)")
+                         f"{path} -o {Path(path).stem}-converted.h5)")
     try:
         if kind == "potentials":
             with TrajectoryFile(path) as trajectory:

@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
+from potentials.cli import main
 from potentials.data import DataFormatError, TrajectoryFile
 from potentials.data.convert import ReadOptions, convert, input_kind
 from potentials.data.h5md import read_h5md_frames
@@ -144,3 +145,15 @@ def test_convert_detects_h5md_by_content(tmp_path: Path) -> None:
         assert trajectory.names == ["run"]
         np.testing.assert_allclose(trajectory[2].positions, 10 * raw["position"][2])
         assert trajectory.read_frame(2).source_file == "run.data"
+
+
+@pytest.mark.parametrize("command", [["info", "{path}"],
+                                     ["md", "--structure", "{path}", "--steps", "1"]])
+def test_h5md_given_where_a_trajectory_is_read_says_to_convert(
+        tmp_path: Path, capsys: pytest.CaptureFixture, command: list[str]) -> None:
+    path = tmp_path / "run.h5"
+    write_h5md(path)
+    assert main([part.format(path=path) for part in command]) == 1
+    error = capsys.readouterr().err
+    assert f"{path}: an H5MD file" in error
+    assert f"potentials convert {path} -o run-converted.h5" in error
