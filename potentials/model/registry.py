@@ -140,7 +140,8 @@ def describe_shipped_models() -> str:
                      str(path)))
     if len(rows) == 1:
         return "no shipped models found (expected trained_models/NAME/NAME.model)"
-    return (f"{fixed_width_table(rows)}\nWeights are stored in the precision they were trained in; "
-            f"EquiCalculator and the commands evaluate in float64 unless told otherwise "
-            f"(dtype, --dtype).\nNAME[k] or NAME[i,j] (e.g. acac[9]) takes only those members "
-            f"of a committee: faster, less accurate; each model card lists its members' errors.")
+    return (f"{fixed_width_table(rows)}\nWeights are stored in the precision they were "
+            f"trained in; EquiCalculator and the commands evaluate in float64 unless told "
+            f"otherwise (dtype, --dtype).\nNAME[k] or NAME[i,j] (e.g. acac[9]) takes only those "
+            f"members of a committee: faster, less accurate; each model card lists its members' "
+            f"errors.\npotentials info NAME shows each member's architecture and training.")
