@@ -136,7 +136,7 @@ def describe_shipped_models() -> str:
         n_parameters = sum(p.numel() for p in model.parameters())
         dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
         rows.append((name, elements, cutoff_text(model), str(members),
-                     str(n_parameters), dtype,
+                     f"{n_parameters:,}", dtype,
                      str(path)))
     if len(rows) == 1:
         return "no shipped models found (expected trained_models/NAME/NAME.model)"
