@@ -60,6 +60,10 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=defaults.seed,
                         help="seed of the initial velocities and the Langevin noise "
                         "(default %(default)s)")
+    parser.add_argument("--stop-above-uncertainty", type=number_type(float, 0, " meV/Å"),
+                        metavar="MEV_PER_ANGSTROM", help="committee models: stop at the first "
+                        "state whose largest per-atom force disagreement σF exceeds this, in "
+                        "meV/Å (the structure is unlike the training data), writing it last")
     parser.add_argument("--velocities", choices=("maxwell", "structure"), default="maxwell",
                         help="maxwell: draw them at --temperature (no net momentum or "
                         "rotation); structure: keep those stored with the structure, to "
@@ -110,13 +114,19 @@ def _run_md(args: argparse.Namespace) -> int:
     )
     from potentials.md.setup import load_structure_and_calculator
     from potentials.md.trajectory import TrajectoryOutput
+    from potentials.units import MEV_PER_EV
 
+    limit = args.stop_above_uncertainty
     options = MDOptions(args.ensemble, args.temperature, args.pressure, args.timestep,
                         args.steps, args.friction, args.thermostat_time, args.barostat_time,
-                        args.write_every, args.seed)
+                        args.write_every, args.seed,
+                        None if limit is None else limit / MEV_PER_EV)
     atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
                                           args.compile)
     check_ensemble(atoms, options)
+    if limit is not None and not atoms.calc.is_committee:
+        raise ValueError(f"--stop-above-uncertainty needs a committee model (its members' "
+                         f"disagreement σF); {args.model} is a single model")
     output, plot = _md_output_paths(args)
     trajectory_output = TrajectoryOutput(output, overwrite=args.overwrite)  # checks the path
     if args.velocities == "maxwell":

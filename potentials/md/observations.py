@@ -115,7 +115,8 @@ class MDSummary:
     """What an MD run measured (temperatures in K, energies in eV, drift in meV/atom/ps).
 
     ``observations`` holds every recorded state (for plots). The highest temperature reached
-    is compared with the target to flag unstable runs.
+    is compared with the target to flag unstable runs. ``stop_reason`` says why a run ended
+    before its last step, if a limit of `MDOptions` stopped it.
     """
 
     steps: int
@@ -130,6 +131,7 @@ class MDSummary:
     max_temperature_kelvin: float = float("nan")
     target_temperature_kelvin: float = float("nan")
     observations: Observations = field(default_factory=Observations)
+    stop_reason: str | None = None
 
     @property
     def largest_force_uncertainties_ev_per_angstrom(self) -> np.ndarray:
@@ -187,4 +189,6 @@ class MDSummary:
                 f"committee force disagreement, largest per-atom σ_F of each state: median "
                 f"{np.median(spreads):.1f} meV/Å, largest {spreads.max():.1f} meV/Å "
                 f"(step {int(spreads.argmax())})")
+        if self.stop_reason is not None:
+            lines.append(f"stopped early: {self.stop_reason}")
         return "\n".join(lines)

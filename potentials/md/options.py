@@ -33,6 +33,9 @@ class MDOptions:
     seed
         Seed of the initial velocities and of the Langevin noise (two independent streams
         spawned from it).
+    max_force_uncertainty_ev_per_angstrom
+        With a committee model: stop the run at the first state whose largest per-atom force
+        disagreement σF exceeds this, in eV/Å (the model is extrapolating); None: never.
     """
 
     ensemble: str = "nvt"
@@ -45,6 +48,7 @@ class MDOptions:
     barostat_fs: float = 500.0
     write_every: int = 10
     seed: int = 0
+    max_force_uncertainty_ev_per_angstrom: float | None = None
 
     def __post_init__(self) -> None:
         if self.ensemble not in ENSEMBLES:
@@ -58,5 +62,8 @@ class MDOptions:
         if self.pressure_gpa and self.ensemble != "npt":
             raise ValueError(f"a pressure ({self.pressure_gpa} GPa) acts only in the npt "
                              f"ensemble, not in {self.ensemble}")
+        limit = self.max_force_uncertainty_ev_per_angstrom
+        if limit is not None and not limit > 0:
+            raise ValueError(f"max_force_uncertainty_ev_per_angstrom must be > 0, got {limit}")
         if self.temperature_kelvin < 0:
             raise ValueError(f"temperature_kelvin must be >= 0, got {self.temperature_kelvin}")

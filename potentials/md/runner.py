@@ -16,6 +16,7 @@ from tqdm import tqdm
 from potentials.md.observations import MDSummary, Observations
 from potentials.md.options import MDOptions
 from potentials.md.trajectory import TrajectoryOutput
+from potentials.units import MEV_PER_EV
 
 
 def state_is_finite(atoms: ase.Atoms) -> bool:
@@ -33,6 +34,32 @@ VELOCITY_STREAM, THERMOSTAT_STREAM = 0, 1
 def random_stream(seed: int, stream: int) -> np.random.Generator:
     """Generator of child ``stream`` of ``SeedSequence(seed)``: streams are independent."""
     return np.random.default_rng(np.random.SeedSequence(seed).spawn(stream + 1)[stream])
+
+
+class _UncertaintyLimit(Exception):
+    """A committee disagreed more than ``MDOptions.max_force_uncertainty_ev_per_angstrom``."""
+
+
+def _write_and_check(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None,
+                     step: int) -> None:
+    """Write the state if it is due; past ``options.max_force_uncertainty_ev_per_angstrom``
+    write it anyway (the state worth relabelling) and stop the run with `_UncertaintyLimit`.
+    A limit set for a model without σF (not a committee) is a ValueError."""
+    limit = options.max_force_uncertainty_ev_per_angstrom
+    largest = None
+    if limit is not None:
+        if "forces_uncertainty" not in atoms.calc.results:
+            raise ValueError("a force-uncertainty limit needs a committee model (its members' "
+                             "disagreement σF); this model is a single one")
+        largest = float(atoms.calc.results["forces_uncertainty"].max())
+    exceeded = largest is not None and largest > limit
+    if output is not None and (step % options.write_every == 0 or exceeded):
+        output.write(atoms)
+    if exceeded:
+        raise _UncertaintyLimit(
+            f"at step {step} the committee's largest per-atom σF, {MEV_PER_EV * largest:.1f} "
+            f"meV/Å, exceeded the limit of {MEV_PER_EV * limit:g} meV/Å: the structure is "
+            f"unlike the training data (the trajectory ends with it)")
 
 
 def check_ensemble(atoms: ase.Atoms, options: MDOptions) -> None:
@@ -83,7 +110,9 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
     The total energy per atom is recorded every step; its drift is the slope of a straight-
     line fit against time, in meV/atom/ps. A committee's largest per-atom force disagreement
     is recorded every step too (``forces_uncertainty``, :mod:`potentials.model.committee`).
-    A diverging integration raises `UnstableDynamicsError` at the first step it shows.
+    A diverging integration raises `UnstableDynamicsError` at the first step it shows; a
+    committee disagreeing more than ``options.max_force_uncertainty_ev_per_angstrom`` ends
+    the run early, saying so in the summary's ``stop_reason``.
     """
     dynamics = build_dynamics(atoms, options)
     observations = Observations()
@@ -94,13 +123,13 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
             raise observations.divergence(options)
         observations.record(atoms)
         step = len(observations.totals) - 1
-        if output is not None and step % options.write_every == 0:
-            output.write(atoms)
+        _write_and_check(atoms, options, output, step)
         if step > 0:
             bar.update(1)
         if step % 10 == 0:
             bar.set_postfix(observations.progress_postfix())
 
+    stop_reason = None
     dynamics.attach(observe, interval=1)  # ASE also calls it once before the first step
     start = time.perf_counter()
     try:
@@ -110,6 +139,8 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
             dynamics.run(options.steps)
     except KeyboardInterrupt:
         bar.write("interrupted: summarising the steps done so far")
+    except _UncertaintyLimit as limit:
+        stop_reason = str(limit)
     except (ValueError, np.linalg.LinAlgError) as error:
         # mid-step: the calculator refuses NaN positions, the MTK barostat a wild cell
         bar.close()
@@ -121,5 +152,7 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
         raise observations.divergence(options) from error
     wall = time.perf_counter() - start
     bar.close()
-    return observations.summary(len(atoms), options, wall,
-                                output.count if output is not None else 0)
+    summary = observations.summary(len(atoms), options, wall,
+                                   output.count if output is not None else 0)
+    summary.stop_reason = stop_reason
+    return summary

@@ -280,3 +280,38 @@ def test_the_run_plot_has_a_panel_per_recorded_quantity(tmp_path, ensemble, extr
                                 totals=[0.0, 0.01, -0.01], **extras)
     plot_md_run(observations, MDOptions(ensemble), 3, tmp_path / "run.png", "test")
     assert imread(tmp_path / "run.png").shape[0] == round(120 * (2.2 * panels + 0.6))
+
+
+def test_a_committee_disagreeing_past_the_limit_stops_the_run_at_that_state(tmp_path):
+    """Rerun (deterministic) with a limit just below the first rise of σF above its start:
+    the run stops at that state, writes it last, and says so in the summary."""
+    committee = CommitteePotential([make_model("vector-hidden"), make_model("scalar-hidden")])
+
+    def run(limit, path):
+        atoms = random_structure(4, n_atoms=6, min_distance=1.1)
+        atoms.calc = EquiCalculator(committee, device="cpu")
+        options = MDOptions("nve", temperature_kelvin=300, timestep_fs=0.5, steps=30,
+                            write_every=10, max_force_uncertainty_ev_per_angstrom=limit)
+        initialise_velocities(atoms, options)
+        with TrajectoryOutput(path) as output:
+            return run_md(atoms, options, output, progress=False)
+
+    free = run(None, tmp_path / "free.extxyz").largest_force_uncertainties_ev_per_angstrom
+    stop = int(np.argmax(np.maximum.accumulate(free) > free[0]))  # first new maximum
+    assert stop > 0
+    summary = run(free[:stop].max(), tmp_path / "limited.extxyz")
+    assert summary.steps == stop
+    assert summary.stop_reason.startswith(f"at step {stop} the committee's largest")
+    assert f"stopped early: at step {stop}" in summary.format("nve")
+    frames = ase.io.read(tmp_path / "limited.extxyz", ":")
+    assert len(frames) == len(range(0, stop, 10)) + (stop % 10 != 0)
+    assert frames[-1].arrays["forces_uncertainty"].max() == pytest.approx(free[stop], rel=1e-6)
+
+
+def test_an_uncertainty_limit_needs_a_committee(tmp_path):
+    atoms = lennard_jones_crystal()
+    options = MDOptions("nve", steps=3, max_force_uncertainty_ev_per_angstrom=0.05)
+    with pytest.raises(ValueError, match="needs a committee model"):
+        with TrajectoryOutput(tmp_path / "md.h5") as output:
+            run_md(atoms, options, output, progress=False)
+    assert not (tmp_path / "md.h5").exists()
