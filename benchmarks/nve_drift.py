@@ -18,7 +18,6 @@ from potentials.md.options import MDOptions
 from potentials.md.plot import plot_md_run
 from potentials.md.runner import initialise_velocities, run_md
 from potentials.md.setup import load_structure_and_calculator
-from potentials.units import MEV_PER_EV
 
 
 def main() -> None:
@@ -35,10 +34,8 @@ def main() -> None:
     options = MDOptions("nve", args.temperature, timestep_fs=args.timestep, steps=args.steps)
     initialise_velocities(atoms, options)
     summary = run_md(atoms, options, progress=False)
-    totals = np.array(summary.observations.totals)
-    total = MEV_PER_EV * (totals - totals[0]) / len(atoms)  # meV/atom
-    potential = MEV_PER_EV * (np.array(summary.observations.potentials) - totals[0]) / len(atoms)
-    times = np.arange(len(total)) * args.timestep / 1000.0  # ps
+    potential, total = summary.observations.energies_mev_per_atom(len(atoms))
+    times = summary.observations.times_ps(args.timestep)
     half = len(times) // 2
     first, second = (np.polyfit(times[s], total[s], 1)[0]
                      for s in (slice(0, half), slice(half, None)))

@@ -51,6 +51,17 @@ class Observations:
         if atoms.pbc.all():
             self.volumes.append(atoms.get_volume())
 
+    def times_ps(self, timestep_fs: float) -> np.ndarray:
+        """[n_states] time of each recorded state in ps."""
+        return np.arange(len(self.totals)) * timestep_fs / 1000.0
+
+    def energies_mev_per_atom(self, n_atoms: int) -> tuple[np.ndarray, np.ndarray]:
+        """Potential and total energy of each state in meV/atom, relative to the first
+        total energy."""
+        start = self.totals[0]
+        return (MEV_PER_EV * (np.array(self.potentials) - start) / n_atoms,
+                MEV_PER_EV * (np.array(self.totals) - start) / n_atoms)
+
     def progress_postfix(self) -> dict[str, str]:
         """The last state, for the progress bar."""
         postfix = {"T": f"{self.temperatures[-1]:.0f} K", "Epot": f"{self.potentials[-1]:.3f} eV",
@@ -94,10 +105,10 @@ class Observations:
                              energy_drift_mev_per_atom_per_ps=nan,
                              max_energy_deviation_mev_per_atom=nan, frames_written=frames,
                              observations=self)
-        temperatures, totals = np.array(self.temperatures), np.array(self.totals)
-        steps = len(totals) - 1
-        times_ps = np.arange(len(totals)) * options.timestep_fs / 1000.0
-        per_atom_mev = MEV_PER_EV * (totals - totals[0]) / n_atoms
+        temperatures = np.array(self.temperatures)
+        steps = len(self.totals) - 1
+        times_ps = self.times_ps(options.timestep_fs)
+        per_atom_mev = self.energies_mev_per_atom(n_atoms)[1]
         slope = float(np.polyfit(times_ps, per_atom_mev, 1)[0]) if steps > 1 else 0.0
         return MDSummary(
             steps=steps, simulated_ps=float(times_ps[-1]), wall_seconds=wall,

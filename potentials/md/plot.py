@@ -18,30 +18,22 @@ def plot_md_run(observations: Observations, options: MDOptions, n_atoms: int,
     own panel, relative to the first total energy (the total's panel shows an NVE run's
     drift at its own scale); a committee's largest per-atom force disagreement [meV/Å] where
     recorded and, for npt, the cell volume [Å³]; all against time [ps]."""
-    totals = np.array(observations.totals)
-    times_ps = np.arange(len(totals)) * options.timestep_fs / 1000.0
-    per_atom_mev = MEV_PER_EV / n_atoms
-    panels = [
-        ("temperature [K]", {"T": observations.temperatures}),
-        ("E_pot − E_tot(0) [meV/atom]",
-         {"potential": (np.array(observations.potentials) - totals[0]) * per_atom_mev}),
-        ("E_tot − E_tot(0) [meV/atom]", {"total": (totals - totals[0]) * per_atom_mev}),
-    ]
+    potential, total = observations.energies_mev_per_atom(n_atoms)
+    panels = [("temperature [K]", observations.temperatures),
+              ("E_pot − E_tot(0) [meV/atom]", potential),
+              ("E_tot − E_tot(0) [meV/atom]", total)]
     if observations.spreads:
-        panels.append(("largest σ_F [meV/Å]",
-                       {"committee": MEV_PER_EV * np.array(observations.spreads)}))
+        panels.append(("largest σ_F [meV/Å]", MEV_PER_EV * np.array(observations.spreads)))
     if options.ensemble == "npt":
-        panels.append(("cell volume [Å³]", {"V": observations.volumes}))
+        panels.append(("cell volume [Å³]", observations.volumes))
     plt = pyplot()
     figure, axes = plt.subplots(len(panels), 1, figsize=(7, 2.2 * len(panels) + 0.6),
                                 sharex=True, squeeze=False)
-    for axis, (label, curves) in zip(axes[:, 0], panels, strict=True):
-        for name, values in curves.items():
-            axis.plot(times_ps, values, linewidth=0.8, label=name)
+    times_ps = observations.times_ps(options.timestep_fs)
+    for axis, (label, values) in zip(axes[:, 0], panels, strict=True):
+        axis.plot(times_ps, values, linewidth=0.8, label="T" if axis is axes[0, 0] else None)
         axis.set_ylabel(label)
         axis.grid(alpha=0.3)
-        if len(curves) > 1:
-            axis.legend(loc="best", fontsize="small")
     if options.ensemble != "nve":
         axes[0, 0].axhline(options.temperature_kelvin, color="black", linestyle="--",
                            linewidth=0.8, label="target")

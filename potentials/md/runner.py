@@ -40,18 +40,18 @@ class _UncertaintyLimit(Exception):
     """A committee disagreed more than ``MDOptions.max_force_uncertainty_ev_per_angstrom``."""
 
 
-def _write_and_check(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None,
-                     step: int) -> None:
-    """Write the state if it is due; past ``options.max_force_uncertainty_ev_per_angstrom``
-    write it anyway (the state worth relabelling) and stop the run with `_UncertaintyLimit`.
-    A limit set for a model without σF (not a committee) is a ValueError."""
+def _write_and_check(atoms: ase.Atoms, observations: Observations, options: MDOptions,
+                     output: TrajectoryOutput | None) -> None:
+    """Write the state just recorded if it is due; past
+    ``options.max_force_uncertainty_ev_per_angstrom`` write it anyway (the state worth
+    relabelling) and stop the run with `_UncertaintyLimit`. A limit set for a model without
+    σF (not a committee) is a ValueError."""
+    step = len(observations.totals) - 1
     limit = options.max_force_uncertainty_ev_per_angstrom
-    largest = None
-    if limit is not None:
-        if "forces_uncertainty" not in atoms.calc.results:
-            raise ValueError("a force-uncertainty limit needs a committee model (its members' "
-                             "disagreement σF); this model is a single one")
-        largest = float(atoms.calc.results["forces_uncertainty"].max())
+    if limit is not None and not observations.spreads:
+        raise ValueError("a force-uncertainty limit needs a committee model (its members' "
+                         "disagreement σF); this model is a single one")
+    largest = observations.spreads[-1] if limit is not None else None
     exceeded = largest is not None and largest > limit
     if output is not None and (step % options.write_every == 0 or exceeded):
         output.write(atoms)
@@ -122,8 +122,8 @@ def run_md(atoms: ase.Atoms, options: MDOptions, output: TrajectoryOutput | None
         if not state_is_finite(atoms):
             raise observations.divergence(options)
         observations.record(atoms)
+        _write_and_check(atoms, observations, options, output)
         step = len(observations.totals) - 1
-        _write_and_check(atoms, options, output, step)
         if step > 0:
             bar.update(1)
         if step % 10 == 0:
