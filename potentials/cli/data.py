@@ -48,19 +48,20 @@ def _add_info(subparsers: argparse._SubParsersAction) -> None:
 def _run_info(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import h5py
-
     from potentials.data.convert import HDF5_SUFFIXES, input_kind
     from potentials.data.summary import format_summary, summarise
     from potentials.model.summary import describe_model
 
     path = Path(args.file)
-    if path.suffix.lower() in HDF5_SUFFIXES or (path.is_file() and h5py.is_hdf5(path)):
-        if input_kind(path) == "h5md":
-            raise ValueError(f"{path}: an H5MD file; info reads the HDF5 trajectories "
-                             f"potentials writes: potentials convert {path} -o "
-                             f"{path.stem}-converted.h5, then info on that")
+    # a missing .h5 is named as a missing file; anything else not a file is a model name
+    named_file = path.is_file() or path.suffix.lower() in HDF5_SUFFIXES
+    kind = input_kind(path) if named_file else "model"
+    if kind == "h5md":
+        raise ValueError(f"{path}: an H5MD file; info reads the HDF5 trajectories "
+                         f"potentials writes: potentials convert {path} -o "
+                         f"{path.stem}-converted.h5, then info on that")
+    if kind == "potentials":
         print(format_summary(summarise(path)))
-    else:
+    else:  # not HDF5: a model file, or refused as not one
         print(describe_model(args.file))
     return 0
