@@ -50,7 +50,8 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="error metrics of a model on labelled data",
         description="Energy, force and stress MAE/RMSE of a model on each data file (HDF5 or "
-        "anything ASE reads), with parity plots.")
+        "anything ASE reads), force MAE/RMSE per element, and parity plots (forces coloured "
+        "by element).")
     parser.add_argument("data", nargs="+", metavar="DATA", help="labelled data files")
     parser.add_argument("--model", default="acac", help=MODEL_HELP)
     parser.add_argument("--batch-size", type=POSITIVE_INT, default=16,
@@ -72,6 +73,7 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
 def _run_evaluate(args: argparse.Namespace) -> int:
     from potentials.data.output import refuse_existing
     from potentials.train.evaluate import (
+        element_table,
         evaluate_model,
         format_table,
         parity_plot_path,
@@ -84,6 +86,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     evaluations = evaluate_model(args.model, args.data, args.batch_size, args.dtype,
                                  args.device, args.cache_dir, options=read_options(args))
     print(format_table(evaluations))
+    per_element = element_table(evaluations)
+    if per_element:
+        print(f"\nforce errors per element:\n{per_element}")
     if args.worst:
         print(f"\nthe {args.worst} frames with the largest force errors:")
         print(worst_frames_table(evaluations, args.worst))

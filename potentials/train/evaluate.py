@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from ase.data import chemical_symbols
 from tqdm import tqdm
 
 from potentials.data.convert import ReadOptions
@@ -71,7 +72,7 @@ def evaluate_model(model: str, paths: list[str], batch_size: int = 16, dtype: st
     for path in paths:
         dataset = GraphDataset([ensure_hdf5(path, options, cache_dir)],
                                potential.cutoff_angstrom, torch_dtype)
-        errors = ErrorAccumulator(keep_predictions=True)
+        errors = ErrorAccumulator(keep_predictions=True, by_element=True)
         per_frame: list[tuple[np.ndarray, np.ndarray]] = []
         for start in tqdm(range(0, len(dataset), batch_size), desc=Path(path).name,
                           disable=not progress, leave=False):
@@ -121,6 +122,17 @@ def format_table(evaluations: list[Evaluation]) -> str:
             [f"{e.metrics[k]:.3f}" if k in e.metrics else "-" for k in keys]
             for e in evaluations]
     return fixed_width_table([headers, *rows], align_right=True)
+
+
+def element_table(evaluations: list[Evaluation]) -> str:
+    """A fixed-width table of force errors per file and element: atoms with force labels,
+    MAE and RMSE over their components in meV/Å. Empty if no file has forces."""
+    header = ["file", "element", "atoms", "forces_mae [meV/Å]", "forces_rmse [meV/Å]"]
+    rows = [[Path(e.path).name, chemical_symbols[number], str(element["atoms"]),
+             f"{element['forces_mae_mev_per_angstrom']:.3f}",
+             f"{element['forces_rmse_mev_per_angstrom']:.3f}"]
+            for e in evaluations for number, element in e.errors.summary_by_element().items()]
+    return fixed_width_table([header, *rows], align_right=True) if rows else ""
 
 
 def parity_plot_path(directory: str, data_path: str) -> Path:

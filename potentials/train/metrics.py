@@ -43,14 +43,22 @@ class _Sums:
 class ErrorAccumulator:
     """Collects prediction errors batch by batch; ``summary()`` gives metrics in meV units.
 
-    Force errors are per Cartesian component; stress errors per tensor component.
+    Force errors are per Cartesian component; stress errors per tensor component. With
+    ``keep_predictions`` the predicted and reference energies per atom and force components
+    are kept (for parity plots), and ``forces_numbers`` the atomic number of each force
+    component's atom; with ``by_element`` force errors are also summed per element
+    (``summary_by_element()``).
     """
 
     sums: dict[str, _Sums] = field(default_factory=lambda: {
         k: _Sums() for k in ("energy", "energy_per_atom", "forces", "stress")})
     predictions: dict[str, list[torch.Tensor]] = field(default_factory=lambda: {
-        "energy_per_atom": [], "energy_per_atom_ref": [], "forces": [], "forces_ref": []})
+        "energy_per_atom": [], "energy_per_atom_ref": [], "forces": [], "forces_ref": [],
+        "forces_numbers": []})
     keep_predictions: bool = False
+    by_element: bool = False
+    # atomic number -> sums of that element's force-component errors
+    forces_by_element: dict[int, _Sums] = field(default_factory=dict)
 
     def add(self, predicted: dict[str, torch.Tensor], graph: AtomicGraph) -> None:
         n_atoms = torch.bincount(graph.structure_index, minlength=graph.n_structures)
@@ -66,18 +74,33 @@ class ErrorAccumulator:
                     (graph.energy / n_atoms)[has_energy].cpu())
         atom_has_forces = graph.has_forces.bool()[graph.structure_index]
         if "forces" in predicted and atom_has_forces.any():
-            self.sums["forces"].add((predicted["forces"] - graph.forces)[atom_has_forces])
-            if self.keep_predictions:
-                self.predictions["forces"].append(predicted["forces"][atom_has_forces].detach()
-                                                  .cpu().flatten())
-                self.predictions["forces_ref"].append(graph.forces[atom_has_forces].cpu()
-                                                      .flatten())
+            self._add_forces(predicted["forces"][atom_has_forces],
+                             graph.forces[atom_has_forces],
+                             graph.atomic_numbers[atom_has_forces])
         has_stress = graph.has_stress.bool()
         if "stress" in predicted and has_stress.any():
             self.sums["stress"].add((predicted["stress"] - graph.stress)[has_stress])
 
+    def _add_forces(self, predicted: torch.Tensor, reference: torch.Tensor,
+                    atomic_numbers: torch.Tensor) -> None:
+        """Forces [n, 3] in eV/Å of the atoms with a force label, and their atomic numbers [n]."""
+        error = predicted - reference
+        self.sums["forces"].add(error)
+        if self.by_element:
+            for number in atomic_numbers.unique().tolist():
+                sums = self.forces_by_element.setdefault(number, _Sums())
+                sums.add(error[atomic_numbers == number])
+        if self.keep_predictions:
+            self.predictions["forces"].append(predicted.detach().cpu().flatten())
+            self.predictions["forces_ref"].append(reference.cpu().flatten())
+            self.predictions["forces_numbers"].append(
+                atomic_numbers.cpu().repeat_interleave(3))
+
     def sum_over_ranks(self, sum_array) -> None:
         """Replace the sums by their totals over ranks (``sum_array``: numpy -> numpy)."""
+        if self.by_element:
+            raise ValueError("per-element force errors are not summed over ranks; "
+                             "accumulate them in a single process")
         keys = list(self.sums)
         local = np.array([[self.sums[k].absolute, self.sums[k].squared, self.sums[k].count]
                           for k in keys])
@@ -88,6 +111,15 @@ class ErrorAccumulator:
         """Replace the kept predictions by those of all ranks (``gather``: list -> list)."""
         for key, values in self.predictions.items():
             self.predictions[key] = gather(values)
+
+    def summary_by_element(self) -> dict[int, dict[str, float]]:
+        """Per atomic number, in increasing order: ``atoms`` (how many force labels) and
+        ``forces_mae_mev_per_angstrom``, ``forces_rmse_mev_per_angstrom`` over their
+        components (empty unless the accumulator was made with ``by_element``)."""
+        return {number: {"atoms": sums.count // 3,
+                         "forces_mae_mev_per_angstrom": MEV_PER_EV * sums.mae(),
+                         "forces_rmse_mev_per_angstrom": MEV_PER_EV * sums.rmse()}
+                for number, sums in sorted(self.forces_by_element.items())}
 
     def summary(self) -> dict[str, float]:
         """Metrics in meV, meV/atom, meV/Å and meV/Å³ (names in `METRIC_UNITS`)."""

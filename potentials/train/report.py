@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import numpy as np
+from ase.data import chemical_symbols
 
 from potentials.atomic_write import open_atomically
 from potentials.plotting import pyplot
@@ -67,7 +68,15 @@ def plot_parity(errors: ErrorAccumulator, title: str, path: Path) -> None:
             offset_ev = float(reference.mean())
             predicted, reference = 1e3 * (predicted - offset_ev), 1e3 * (reference - offset_ev)
             label = f"energy per atom - ({offset_ev:.4f} eV) [meV]"
-        axis.scatter(reference, predicted, s=3, alpha=0.5)
+        if key == "forces":
+            numbers = np.concatenate([t.numpy() for t in errors.predictions["forces_numbers"]])
+            for number in np.unique(numbers):
+                mine = numbers == number
+                axis.scatter(reference[mine], predicted[mine], s=3, alpha=0.5,
+                             label=chemical_symbols[number])
+            axis.legend(markerscale=4, title="element")
+        else:
+            axis.scatter(reference, predicted, s=3, alpha=0.5)
         low, high = min(reference.min(), predicted.min()), max(reference.max(), predicted.max())
         axis.plot([low, high], [low, high], color="black", linewidth=0.8)
         axis.set_xlabel(f"reference {label}")

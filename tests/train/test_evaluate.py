@@ -35,6 +35,16 @@ def test_metrics_match_a_direct_computation(tmp_path):
                                1000 * np.sqrt(np.mean((energy_errors / 15) ** 2)), rtol=1e-9)
     np.testing.assert_allclose(metrics["forces_rmse_mev_per_angstrom"],
                                1000 * np.sqrt(np.mean(force_errors**2)), rtol=1e-9)
+    numbers = np.concatenate([atoms.numbers for atoms in frames])
+    by_element = evaluation.errors.summary_by_element()
+    assert list(by_element) == [1, 6, 8]  # H, C, O of acetylacetone, in increasing order
+    for number, element in by_element.items():
+        mine = force_errors[numbers == number]
+        assert element["atoms"] == len(mine)
+        np.testing.assert_allclose(element["forces_mae_mev_per_angstrom"],
+                                   1000 * np.abs(mine).mean(), rtol=1e-9)
+        np.testing.assert_allclose(element["forces_rmse_mev_per_angstrom"],
+                                   1000 * np.sqrt(np.mean(mine**2)), rtol=1e-9)
 
 
 def test_command_prints_a_table_and_writes_plots(tmp_path, capsys):
@@ -49,4 +59,8 @@ def test_command_prints_a_table_and_writes_plots(tmp_path, capsys):
                  "--plots", str(tmp_path / "plots"), "--cache-dir", str(tmp_path)]) == 0
     table = capsys.readouterr().out
     assert "forces_rmse [meV/Å]" in table and "acac_5.xyz" in table
+    per_element = table.split("force errors per element:\n")[1].splitlines()
+    # header, then one row per element of acetylacetone: 5 frames of 8 H, 5 C and 2 O atoms
+    assert [row.split()[1:3] for row in per_element[1:4]] == [["H", "40"], ["C", "25"],
+                                                                ["O", "10"]]
     assert (tmp_path / "plots" / "parity_acac_5.png").stat().st_size > 1000
