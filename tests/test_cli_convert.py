@@ -45,6 +45,15 @@ def test_extxyz_to_hdf5_and_back(fixtures_dir: Path, tmp_path: Path,
     np.testing.assert_allclose(back[7].get_stress(), expected[7].get_stress(), rtol=1e-12)
 
 
+def test_output_directory_is_made(fixtures_dir: Path, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture) -> None:
+    output = tmp_path / "new" / "data.h5"
+    status, out, err = run(["convert", fixtures_dir / "acac_5.xyz", "-o", output], capsys)
+    assert status == 0 and "wrote 5 frames" in out, err
+    with TrajectoryFile(output) as trajectory:
+        assert len(trajectory) == 5
+
+
 def test_hdf5_inputs_are_merged_with_names(fixtures_dir: Path, tmp_path: Path,
                                            capsys: pytest.CaptureFixture) -> None:
     first, merged = tmp_path / "first.h5", tmp_path / "merged.h5"

@@ -91,14 +91,14 @@ def _add_md_outputs(parser: argparse.ArgumentParser) -> None:
 def _md_output_paths(args: argparse.Namespace) -> tuple[str, Path | None]:
     """The trajectory's path (default ``md-MODEL-TIMESTAMP.h5``) and the plot's (None: no
     plot; an existing one is refused unless ``--overwrite``)."""
-    from potentials.data.output import refuse_existing
+    from potentials.data.output import prepare_output
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     name = re.sub(r"[^\w.-]+", "-", Path(args.model).stem).strip("-")  # acac[1,5]: acac-1-5
     output = args.output or f"md-{name}-{stamp}.h5"
     plot = None if args.no_plot else Path(args.plot or Path(output).with_suffix(".png"))
     if plot is not None:
-        refuse_existing(plot, args.overwrite)
+        prepare_output(plot, args.overwrite)
     return output, plot
 
 
@@ -187,18 +187,18 @@ def _add_relax(subparsers: argparse._SubParsersAction) -> None:
 def _run_relax(args: argparse.Namespace) -> int:
     import ase.io
 
-    from potentials.data.output import ase_output_format, refuse_existing
+    from potentials.data.output import ase_output_format, prepare_output
     from potentials.md.relax import relax
     from potentials.md.setup import load_structure_and_calculator
     from potentials.md.trajectory import labelled_copy
 
-    refuse_existing(args.output, args.overwrite)
     ase_output_format(args.output, trajectory=False)
+    prepare_output(args.output, args.overwrite)
     if args.trajectory is not None:
         if not args.trajectory.endswith(".traj"):
             raise ValueError(f"{args.trajectory}: the relaxation trajectory is written by "
                              f"ASE's optimiser, as .traj only")
-        refuse_existing(args.trajectory, args.overwrite)
+        prepare_output(args.trajectory, args.overwrite)
     atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
                                           args.compile)
     summary = relax(atoms, args.fmax, args.optimizer, args.cell, args.steps,

@@ -34,7 +34,7 @@ def _add_committee(subparsers: argparse._SubParsersAction) -> None:
 def _run_committee(args: argparse.Namespace) -> int:
     from ase.data import chemical_symbols
 
-    from potentials.data.output import refuse_existing
+    from potentials.data.output import prepare_output
     from potentials.model.io import save_committee
     from potentials.model.registry import (
         cutoff_text,
@@ -42,7 +42,7 @@ def _run_committee(args: argparse.Namespace) -> int:
         split_member_selection,
     )
 
-    refuse_existing(args.output, args.overwrite)
+    prepare_output(args.output, args.overwrite)
     for member in args.members:
         if split_member_selection(member)[1] is not None:
             raise ValueError(f"{member}: a committee file is built from whole model files, "

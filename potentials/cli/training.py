@@ -71,7 +71,7 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from potentials.data.output import refuse_existing
+    from potentials.data.output import prepare_output
     from potentials.train.evaluate import (
         element_table,
         evaluate_model,
@@ -82,7 +82,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     )
 
     for path in args.data:
-        refuse_existing(parity_plot_path(args.plots, path), args.overwrite)
+        prepare_output(parity_plot_path(args.plots, path), args.overwrite)
     evaluations = evaluate_model(args.model, args.data, args.batch_size, args.dtype,
                                  args.device, args.cache_dir, options=read_options(args))
     print(format_table(evaluations))

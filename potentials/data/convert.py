@@ -25,7 +25,7 @@ from potentials.data.ase_frames import frame_to_atoms, read_ase_frames
 from potentials.data.errors import DataFormatError
 from potentials.data.frame import Frame
 from potentials.data.h5md import is_h5md, read_h5md_frames
-from potentials.data.output import ase_output_format, refuse_existing
+from potentials.data.output import ase_output_format, prepare_output
 from potentials.data.reader import TrajectoryFile, open_hdf5
 from potentials.data.writer import TrajectoryWriter, temporary_sibling
 
@@ -167,7 +167,7 @@ def convert(
     output = Path(output)
     if not inputs:
         raise ValueError("no input files")
-    refuse_existing(output, overwrite)
+    prepare_output(output, overwrite)
     for path in inputs:
         if not os.path.isfile(path):
             raise DataFormatError(path, "no such file")

@@ -1,4 +1,5 @@
-"""Checks made before any output file is written: it must not exist, its format must be known."""
+"""Checks made before any output file is written: it must not exist, its format must be known,
+its directory is created."""
 
 from __future__ import annotations
 
@@ -7,17 +8,25 @@ import os
 import ase.io.formats
 
 
-def refuse_existing(path: str | os.PathLike[str], overwrite: bool) -> None:
-    """Raise `FileExistsError` if ``path`` exists, unless ``overwrite`` allows replacing it.
+def prepare_output(path: str | os.PathLike[str], overwrite: bool) -> None:
+    """Check that ``path`` may be written and create its directory if missing.
+
+    Called before any work, so that a long run cannot end in a refusal to write its result.
 
     Raises
     ------
     FileExistsError
-        Naming ``path`` and the ``--overwrite`` option (``overwrite=True`` in Python).
+        Naming ``path`` and the ``--overwrite`` option (``overwrite=True`` in Python), if
+        ``path`` exists and ``overwrite`` is false.
+    OSError
+        If its directory cannot be created (say, a file has its name).
     """
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{os.fspath(path)}: output exists; pass --overwrite "
                               "(overwrite=True) to replace it")
+    directory = os.path.dirname(os.fspath(path))
+    if directory:
+        os.makedirs(directory, exist_ok=True)
 
 
 def ase_output_format(path: str | os.PathLike[str], trajectory: bool) -> str:

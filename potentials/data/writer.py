@@ -23,7 +23,7 @@ from potentials.data import hdf5_format as fmt
 from potentials.data.ase_frames import frame_from_atoms
 from potentials.data.errors import DataFormatError
 from potentials.data.frame import LABEL_ATTRIBUTES, Frame, validate_frame
-from potentials.data.output import refuse_existing
+from potentials.data.output import prepare_output
 
 COMPRESSIONS: tuple[str | None, ...] = ("gzip", "lzf", None)
 """Accepted values of ``compression``."""
@@ -191,7 +191,7 @@ class TrajectoryWriter:
         self._appenders: list[TrajectoryAppender] = []
 
     def __enter__(self) -> TrajectoryWriter:
-        refuse_existing(self.path, self.overwrite)
+        prepare_output(self.path, self.overwrite)
         self._temporary = temporary_sibling(self.path)
         self._file = h5py.File(self._temporary, "x")
         self._file.create_group(fmt.TRAJECTORIES_GROUP, track_order=True)

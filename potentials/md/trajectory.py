@@ -11,7 +11,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 from potentials.data.ase_frames import frame_from_atoms
 from potentials.data.convert import HDF5_SUFFIXES
-from potentials.data.output import ase_output_format, refuse_existing
+from potentials.data.output import ase_output_format, prepare_output
 from potentials.data.writer import TrajectoryWriter
 
 
@@ -42,9 +42,9 @@ class TrajectoryOutput:
 
     def __init__(self, path: str | Path, overwrite: bool = False):
         self.path = Path(path)
-        refuse_existing(self.path, overwrite)
         if self.path.suffix.lower() not in HDF5_SUFFIXES:
             ase_output_format(self.path, trajectory=True)
+        prepare_output(self.path, overwrite)
         self.overwrite = overwrite
         self.count = 0
         self._writer: TrajectoryWriter | None = None

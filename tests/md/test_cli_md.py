@@ -52,6 +52,21 @@ def test_md_output_is_named_after_the_model_file_stem(tmp_path, monkeypatch):
     assert output.name.startswith("md-tiny-")
 
 
+def test_outputs_go_into_directories_made_for_them(tmp_path, capsys):
+    model, structure = model_and_structure(tmp_path)
+    trajectory, relaxed = tmp_path / "md" / "run" / "md.h5", tmp_path / "relax" / "out.xyz"
+    steps = tmp_path / "relax" / "steps" / "relax.traj"
+    assert main(["md", "--model", model, "--structure", structure, "--steps", "4",
+                 "--write-every", "2", "--output", str(trajectory), "--no-progress"]) == 0
+    with TrajectoryFile(trajectory) as frames:
+        assert len(frames) == 3  # steps 0, 2 and 4
+    assert trajectory.with_suffix(".png").stat().st_size > 1000  # the plot, beside it
+    assert main(["relax", "--model", model, "--structure", structure, "--output",
+                 str(relaxed), "--trajectory", str(steps)]) == 0
+    assert len(ase.io.read(relaxed)) == 5 and len(ase.io.read(steps, ":")) >= 1
+    assert capsys.readouterr().err == ""
+
+
 def test_relax_command(tmp_path, capsys):
     model, structure = model_and_structure(tmp_path)
     output = tmp_path / "relaxed.xyz"
