@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ase.data import chemical_symbols
 
 from potentials.model.config import ModelConfig
 
@@ -51,6 +52,9 @@ class LossConfig:
     forces_weight: float = 100.0
     stress_weight: float = 1.0
     huber_delta: float | None = None
+    forces_element_weights: dict[str, float] = field(default_factory=dict)
+    """Element symbol -> factor on its atoms' force errors (others: 1); the force term is
+    the weighted mean over atoms."""
     stage_two_start: float | None = None
     stage_two_energy_weight: float = 1000.0
     stage_two_forces_weight: float = 100.0
@@ -121,6 +125,13 @@ class TrainConfig:
         for valid, key, expected in checks:
             if not valid:
                 raise ConfigError(f"{key} = {_get(self, key)!r} is invalid: expected {expected}")
+        for symbol, weight in self.loss.forces_element_weights.items():
+            if symbol not in chemical_symbols[1:]:
+                raise ConfigError(f"loss.forces_element_weights: {symbol!r} is not an element "
+                                  f"symbol")
+            if not weight > 0:
+                raise ConfigError(f"loss.forces_element_weights.{symbol} = {weight!r} is "
+                                  f"invalid: expected > 0")
         if not self.data.valid_files and self.data.valid_fraction == 0:
             raise ConfigError("no validation data: set data.valid_fraction > 0 or valid_files")
 
@@ -169,6 +180,12 @@ def _checked(key: str, value: Any, annotation: Any) -> Any:
         if option is float and isinstance(value, str) and _is_float_text(value):
             return float(value)  # PyYAML reads 1e-5 (no dot) as a string
         origin, arguments = typing.get_origin(option), typing.get_args(option)
+        if origin is dict:
+            if isinstance(value, dict) and all(
+                    _is_instance(k, arguments[0]) and _is_instance(v, arguments[1])
+                    for k, v in value.items()):
+                return {k: arguments[1](v) for k, v in value.items()}
+            continue
         if origin in (list, tuple):
             items = [value] if isinstance(value, str) and arguments[0] is str else value
             if isinstance(items, list) and all(_is_instance(v, arguments[0]) for v in items):
@@ -205,6 +222,9 @@ def _describe_type(annotation: Any) -> str:
     for option in _union_members(annotation):
         if option in names:
             described.append(names[option])
+        elif typing.get_origin(option) is dict:
+            key, value = (names[kind].split(" ", 1)[1] for kind in typing.get_args(option))
+            described.append(f"a mapping of {key}s to {value}s")
         else:
             item = names[typing.get_args(option)[0]].split(" ", 1)[1]
             described.append(f"a list of {item}s")

@@ -5,8 +5,9 @@ r"""Weighted energy/force/stress loss.
         + w_\sigma \langle |\Delta \sigma|^2 / 9 \rangle
 
 averaged over structures (energy, stress; weighted by each frame's ``weight``) and atoms
-(forces), in eV²/atom², eV²/Å², eV²/Å⁶. Frames without a label do not contribute to its term.
-With ``huber_delta`` set, squares are replaced by Huber losses with that threshold.
+(forces; weighted also by a factor per element, 1 unless set), in eV²/atom², eV²/Å², eV²/Å⁶.
+Frames without a label do not contribute to its term. With ``huber_delta`` set, squares are
+replaced by Huber losses with that threshold.
 """
 
 from __future__ import annotations
@@ -23,11 +24,21 @@ SumOverRanks = Callable[[torch.Tensor], torch.Tensor]
 
 @dataclass(frozen=True)
 class LossWeights:
-    """Weights of the three terms (dimensionless)."""
+    """Weights of the three terms and (atomic number, factor) pairs weighting the force
+    errors of some elements' atoms within the force term (dimensionless)."""
 
     energy: float
     forces: float
     stress: float
+    forces_by_element: tuple[tuple[int, float], ...] = ()
+
+    def atom_force_weights(self, atomic_numbers: torch.Tensor, dtype: torch.dtype
+                           ) -> torch.Tensor:
+        """[n_atoms] factor of each atom's force error: its element's, else 1."""
+        weights = torch.ones(atomic_numbers.shape, dtype=dtype, device=atomic_numbers.device)
+        for number, factor in self.forces_by_element:
+            weights = torch.where(atomic_numbers == number, factor, weights)
+        return weights
 
 
 def _local(value: torch.Tensor) -> torch.Tensor:
@@ -71,6 +82,8 @@ def loss_terms(
     if weights.forces and "forces" in predicted:
         error = predicted["forces"] - graph.forces  # [n_atoms, 3]
         mask = (frame_weight * graph.has_forces)[graph.structure_index]
+        if weights.forces_by_element:
+            mask = mask * weights.atom_force_weights(graph.atomic_numbers, mask.dtype)
         terms["forces"] = _term(_penalty(error, huber_delta).mean(dim=-1), mask)
     if weights.stress and "stress" in predicted:
         error = predicted["stress"] - graph.stress  # [n_structures, 3, 3]

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
+from ase.data import atomic_numbers, chemical_symbols
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
@@ -102,6 +103,7 @@ class Trainer:
             config.model = self.start_model.config
         self.splits = self._prepare_data()
         self.model = self._build_model().to(self.device)
+        self._check_force_element_weights()
         self.compiled = CompiledPredictor(self.model) if config.compile else None
         self.optimizer = build_optimizer(self.model, config.optim)
         self.scheduler = build_scheduler(self.optimizer, config.optim, config.optim.max_epochs)
@@ -157,17 +159,28 @@ class Trainer:
             self.context.sum_array)
         return EquivariantPotential(self.config.model, statistics).to(self.dtype)
 
+    def _check_force_element_weights(self) -> None:
+        """Refuse a force weight for an element the model does not know: it would do nothing."""
+        known = self.model.statistics.atomic_numbers
+        for symbol in self.config.loss.forces_element_weights:
+            if atomic_numbers[symbol] not in known:
+                raise ConfigError(
+                    f"loss.forces_element_weights: {symbol} is not in the training data "
+                    f"(elements: {', '.join(chemical_symbols[z] for z in known)})")
+
     # -- one epoch ------------------------------------------------------------------------
     def loss_weights(self) -> LossWeights:
         loss = self.config.loss
         if self.state.stage == 2:
-            weights = LossWeights(loss.stage_two_energy_weight, loss.stage_two_forces_weight,
-                                  loss.stage_two_stress_weight)
+            terms = (loss.stage_two_energy_weight, loss.stage_two_forces_weight,
+                     loss.stage_two_stress_weight)
         else:
-            weights = LossWeights(loss.energy_weight, loss.forces_weight, loss.stress_weight)
+            terms = (loss.energy_weight, loss.forces_weight, loss.stress_weight)
         if self.config.data.train_on_forces_only:
-            weights = LossWeights(0.0, weights.forces, weights.stress)
-        return weights
+            terms = (0.0, *terms[1:])
+        by_element = tuple((atomic_numbers[symbol], factor)
+                           for symbol, factor in loss.forces_element_weights.items())
+        return LossWeights(*terms, forces_by_element=by_element)
 
     @property
     def compute_stress(self) -> bool:

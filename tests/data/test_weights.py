@@ -140,3 +140,21 @@ def test_frame_of_weight_zero_does_not_change_the_loss() -> None:
     assert alone.item() > 0
     torch.testing.assert_close(ignored, alone, rtol=1e-12, atol=0.0)
     assert counted.item() > 100 * alone.item()
+
+
+def test_element_weights_make_the_force_term_a_weighted_mean_over_atoms() -> None:
+    graph = batch_graphs([graph_of(water(), 1.0)])  # O, H, H with reference forces 0.1 eV/Å
+    errors_ev_per_angstrom = torch.tensor([0.3, 0.1, -0.2], dtype=torch.float64)
+    predicted = {"energy": graph.energy.clone(),  # no energy error: the force term alone
+                 "forces": graph.forces + errors_ev_per_angstrom[:, None]}
+    squared = errors_ev_per_angstrom.square()  # per atom, the same on each component
+    plain = LossWeights(energy=1.0, forces=10.0, stress=0.0)
+    torch.testing.assert_close(weighted_loss(predicted, graph, plain), 10.0 * squared.mean(),
+                               rtol=1e-12, atol=0.0)
+    oxygen_times_4 = LossWeights(energy=1.0, forces=10.0, stress=0.0, forces_by_element=((8, 4.0),))
+    weighted_mean = (4.0 * squared[0] + squared[1] + squared[2]) / 6.0
+    torch.testing.assert_close(weighted_loss(predicted, graph, oxygen_times_4),
+                               10.0 * weighted_mean, rtol=1e-12, atol=0.0)
+    every_element_once = LossWeights(1.0, 10.0, 0.0, forces_by_element=((8, 1.0), (1, 1.0)))
+    torch.testing.assert_close(weighted_loss(predicted, graph, every_element_once),
+                               weighted_loss(predicted, graph, plain), rtol=1e-12, atol=0.0)

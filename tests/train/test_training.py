@@ -182,6 +182,27 @@ def test_validation_elements_must_be_in_training(acac_h5, tmp_path):
         Trainer(load_config(write_config(tmp_path, config)), show_progress=False)
 
 
+@pytest.mark.parametrize(("override", "message"), [
+    ("loss.forces_element_weights={Xx: 2}", "'Xx' is not an element symbol"),
+    ("loss.forces_element_weights={C: 0}",
+     r"forces_element_weights.C = 0.0 is invalid: expected > 0"),
+    ("loss.forces_element_weights=[C]", "expected a mapping of strings to numbers"),
+])
+def test_force_element_weights_are_checked(acac_h5, tmp_path, override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(write_config(tmp_path, tiny_config(acac_h5, tmp_path)), [override])
+
+
+def test_force_element_weights_reach_the_loss_for_elements_in_the_data(acac_h5, tmp_path):
+    path = write_config(tmp_path, tiny_config(acac_h5, tmp_path / "run"))
+    config = load_config(path, ["loss.forces_element_weights={C: 4, O: 2.5}"])
+    weights = Trainer(config, show_progress=False).loss_weights()
+    assert weights.forces_by_element == ((6, 4.0), (8, 2.5))
+    config = load_config(path, ["loss.forces_element_weights={C: 4, N: 2}"])
+    with pytest.raises(ConfigError, match=r"N is not in the training data \(elements: H, C, O\)"):
+        Trainer(config, show_progress=False)
+
+
 def test_empty_split_is_an_error(acac_h5, tmp_path):
     config = tiny_config(acac_h5, tmp_path / "run", **{"data.max_train_frames": 0})
     with pytest.raises(ConfigError, match="training split is empty"):
