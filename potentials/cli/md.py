@@ -14,6 +14,7 @@ from potentials.cli.options import (
     STRUCTURE_HELP,
     add_compile_option,
     add_dtype_and_device_options,
+    add_repeat_option,
     number_type,
 )
 
@@ -32,6 +33,7 @@ def _add_md(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default="acac", help=MODEL_HELP)
     parser.add_argument("--structure", help=STRUCTURE_HELP + " (default: the shipped "
                         "structure of a shipped model, e.g. acetylacetone for acac)")
+    add_repeat_option(parser)
     parser.add_argument("--ensemble", default=defaults.ensemble, choices=ENSEMBLES,
                         help="nve (velocity Verlet), nvt (Langevin) or npt (MTK Nosé-Hoover, "
                         "flexible cell; 3-D periodic structures) (default %(default)s)")
@@ -122,7 +124,7 @@ def _run_md(args: argparse.Namespace) -> int:
                         args.write_every, args.seed,
                         None if limit is None else limit / MEV_PER_EV)
     atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
-                                          args.compile)
+                                          args.compile, tuple(args.repeat))
     check_ensemble(atoms, options)
     if limit is not None and not atoms.calc.is_committee:
         raise ValueError(f"--stop-above-uncertainty needs a committee model (its members' "
@@ -163,6 +165,7 @@ def _add_relax(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default="acac", help=MODEL_HELP)
     parser.add_argument("--structure", help=STRUCTURE_HELP + " (default: the model's "
                         "shipped structure)")
+    add_repeat_option(parser)
     parser.add_argument("--fmax", type=number_type(float, 0, " eV/Å"), default=0.01,
                         help="force criterion in eV/Å (default %(default)s)")
     parser.add_argument("--optimizer", default="bfgs", choices=["bfgs", "fire"])
@@ -200,7 +203,7 @@ def _run_relax(args: argparse.Namespace) -> int:
                              f"ASE's optimiser, as .traj only")
         prepare_output(args.trajectory, args.overwrite)
     atoms = load_structure_and_calculator(args.model, args.structure, args.device, args.dtype,
-                                          args.compile)
+                                          args.compile, tuple(args.repeat))
     summary = relax(atoms, args.fmax, args.optimizer, args.cell, args.steps,
                     trajectory=args.trajectory, pressure_gpa=args.pressure)
     ase.io.write(args.output, labelled_copy(atoms, with_temperature=False))

@@ -69,3 +69,12 @@ def add_compile_option(parser: argparse.ArgumentParser) -> None:
                         help="evaluate the model through torch.compile: up to half the time "
                         "per step on a CPU for small molecules, after a first step that "
                         "compiles for minutes (pays for a few thousand steps or more)")
+
+
+def add_repeat_option(parser: argparse.ArgumentParser) -> None:
+    """``--repeat NA NB NC``: a supercell of the structure."""
+    parser.add_argument("--repeat", type=POSITIVE_INT, nargs=3, default=(1, 1, 1),
+                        metavar=("NA", "NB", "NC"),
+                        help="use the structure repeated NA, NB, NC times along its cell "
+                        "vectors a, b, c (periodic directions only), e.g. --repeat 2 2 2 for "
+                        "a supercell of 8 times the atoms (default 1 1 1)")

@@ -51,14 +51,34 @@ def read_structure(structure: str) -> ase.Atoms:
     return atoms
 
 
+def repeat_cell(atoms: ase.Atoms, repeat: tuple[int, int, int]) -> ase.Atoms:
+    """``atoms`` repeated ``repeat[k]`` times along cell vector k (a supercell, with every
+    per-atom array, velocities included, copied to the images).
+
+    Raises
+    ------
+    ValueError
+        Naming a cell vector that is repeated but not periodic: its images would overlap or
+        float apart, and are no supercell.
+    """
+    for count, vector, periodic in zip(repeat, "abc", atoms.pbc, strict=True):
+        if count > 1 and not periodic:
+            raise ValueError(f"cannot repeat the structure {count} times along cell vector "
+                             f"{vector}: it is not periodic along it (pbc = "
+                             f"{atoms.pbc.tolist()}); repeat periodic directions only")
+    return atoms.repeat(repeat)
+
+
 def load_structure_and_calculator(model: str, structure: str | None, device: str,
-                                  dtype: str, compile: bool = False) -> ase.Atoms:
-    """Read ``structure`` (`read_structure`; default: the one shipped with the model) and
-    attach the model (compiled on its first call if ``compile``); a ValueError names elements
-    the model does not know before anything runs."""
+                                  dtype: str, compile: bool = False,
+                                  repeat: tuple[int, int, int] = (1, 1, 1)) -> ase.Atoms:
+    """Read ``structure`` (`read_structure`; default: the one shipped with the model),
+    repeat it into a supercell (`repeat_cell`) and attach the model (compiled on its first
+    call if ``compile``); a ValueError names elements the model does not know before
+    anything runs."""
     if structure is None:
         structure = str(shipped_structure(resolve_model_path(model)))
-    atoms = read_structure(structure)
+    atoms = repeat_cell(read_structure(structure), repeat)
     calculator = EquiCalculator(model, device=device, dtype=dtype, compile=compile)
     check_species(calculator.model, torch.as_tensor(atoms.numbers, device=calculator.device))
     atoms.calc = calculator

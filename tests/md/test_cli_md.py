@@ -67,6 +67,30 @@ def test_outputs_go_into_directories_made_for_them(tmp_path, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_repeat_runs_a_supercell_of_the_periodic_directions(tmp_path, capsys):
+    model, molecule = model_and_structure(tmp_path)
+    slab = ase.io.read(molecule)
+    slab.set_cell([6.0, 5.0, 12.0])
+    slab.pbc = [True, True, False]
+    structure, output = tmp_path / "slab.xyz", tmp_path / "md.xyz"
+    ase.io.write(structure, slab)
+    assert main(["md", "--model", model, "--structure", str(structure), "--repeat", "2", "3",
+                 "1", "--steps", "2", "--output", str(output), "--no-progress",
+                 "--no-plot"]) == 0
+    first = ase.io.read(output, 0)
+    expected = slab.repeat((2, 3, 1))
+    assert len(first) == 6 * len(slab) and (first.pbc == slab.pbc).all()
+    assert (first.numbers == expected.numbers).all()
+    assert abs(first.positions - expected.positions).max() < 1e-9  # frame 0: not yet moved
+    assert abs(first.cell.array - expected.cell.array).max() < 1e-12
+    capsys.readouterr()
+    assert main(["md", "--model", model, "--structure", str(structure), "--repeat", "1", "1",
+                 "2", "--steps", "2", "--output", str(tmp_path / "refused.xyz")]) == 1
+    error = capsys.readouterr().err
+    assert "cannot repeat the structure 2 times along cell vector c: it is not periodic" in error
+    assert not (tmp_path / "refused.xyz").exists()
+
+
 def test_relax_command(tmp_path, capsys):
     model, structure = model_and_structure(tmp_path)
     output = tmp_path / "relaxed.xyz"
