@@ -34,6 +34,12 @@ def test_summary_numbers(fixtures_dir: Path, mixed_h5: Path) -> None:
     assert summary.force_max_ev_per_angstrom == pytest.approx(
         np.linalg.norm(forces, axis=1).max())
     symbols = np.concatenate([a.get_chemical_symbols() for a in atoms])
+    labelled = np.concatenate([a.get_chemical_symbols() for a in atoms
+                               if "forces" in a.calc.results])
+    by_element = summary.force_rms_by_element_ev_per_angstrom
+    assert set(by_element) == set(labelled)
+    for symbol, rms in by_element.items():
+        assert rms == pytest.approx(np.sqrt(np.mean(forces[labelled == symbol] ** 2)))
     assert summary.element_counts == {s: int((symbols == s).sum()) for s in
                                       ("H", "C", "O", "Cu", "Au") if (symbols == s).any()}
 

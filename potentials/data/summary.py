@@ -25,6 +25,8 @@ class TrajectorySummary:
     energies_per_atom_ev: np.ndarray
     force_rms_ev_per_angstrom: float | None
     force_max_ev_per_angstrom: float | None
+    # element symbol -> RMS of its atoms' force components [eV/Å]
+    force_rms_by_element_ev_per_angstrom: dict[str, float] = field(default_factory=dict)
     metadata_counts: dict[str, Counter] = field(default_factory=dict)
 
     @property
@@ -39,7 +41,10 @@ def summarise(path: str | os.PathLike[str]) -> TrajectorySummary:
     labels: Counter[str] = Counter()
     metadata: dict[str, Counter] = {"config_type": Counter(), "source_file": Counter()}
     energies, per_atom = [], []
-    force_square_sum, force_components, force_max = 0.0, 0, 0.0
+    # per atomic number: sum of squared force components [eV²/Å²] and their count
+    force_squares: Counter[int] = Counter()
+    force_components: Counter[int] = Counter()
+    force_max = 0.0
     with TrajectoryFile(path) as file:
         trajectory_frames = file.trajectory_lengths()
         atom_counts = file.frame_atom_counts()
@@ -55,8 +60,10 @@ def summarise(path: str | os.PathLike[str]) -> TrajectorySummary:
             if frame.forces_ev_per_angstrom is not None:
                 labels["forces"] += 1
                 forces = frame.forces_ev_per_angstrom
-                force_square_sum += float(np.sum(forces**2))
-                force_components += forces.size
+                for number in np.unique(frame.atomic_numbers).tolist():
+                    mine = forces[frame.atomic_numbers == number]
+                    force_squares[number] += float(np.sum(mine**2))
+                    force_components[number] += mine.size
                 force_max = max(force_max, float(np.linalg.norm(forces, axis=1).max()))
             labels["stress"] += frame.stress_ev_per_angstrom3 is not None
             labels["temperature"] += frame.temperature_kelvin is not None
@@ -70,9 +77,12 @@ def summarise(path: str | os.PathLike[str]) -> TrajectorySummary:
                                                       "temperature", "velocities")},
         energies_ev=np.array(energies),
         energies_per_atom_ev=np.array(per_atom),
-        force_rms_ev_per_angstrom=(np.sqrt(force_square_sum / force_components)
+        force_rms_ev_per_angstrom=(np.sqrt(force_squares.total() / force_components.total())
                                    if force_components else None),
         force_max_ev_per_angstrom=force_max if force_components else None,
+        force_rms_by_element_ev_per_angstrom={
+            chemical_symbols[z]: float(np.sqrt(force_squares[z] / force_components[z]))
+            for z in sorted(force_components)},
         metadata_counts={k: v for k, v in metadata.items() if v},
     )
 
@@ -100,8 +110,10 @@ def format_summary(summary: TrajectorySummary, max_metadata_values: int = 10) ->
         lines.append(_statistics_line("total", summary.energies_ev, "eV"))
         lines.append(_statistics_line("per atom", summary.energies_per_atom_ev, "eV/atom"))
     if summary.force_rms_ev_per_angstrom is not None:
-        lines.append(f"forces: RMS component {summary.force_rms_ev_per_angstrom:.6g} eV/Å, "
-                     f"max |F| {summary.force_max_ev_per_angstrom:.6g} eV/Å")
+        by_element = ", ".join(f"{symbol} {rms:.4g}" for symbol, rms
+                               in summary.force_rms_by_element_ev_per_angstrom.items())
+        lines.append(f"forces: RMS component {summary.force_rms_ev_per_angstrom:.6g} eV/Å "
+                     f"({by_element}), max |F| {summary.force_max_ev_per_angstrom:.6g} eV/Å")
     for name, values in summary.metadata_counts.items():
         common = values.most_common(max_metadata_values)
         more = len(values) - len(common)
