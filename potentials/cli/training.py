@@ -50,8 +50,8 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="error metrics of a model on labelled data",
         description="Energy, force and stress MAE/RMSE of a model on each data file (HDF5 or "
-        "anything ASE reads), force MAE/RMSE per element, and parity plots (forces coloured "
-        "by element).")
+        "anything ASE reads), per config_type when frames have one, force MAE/RMSE per "
+        "element, and parity plots (forces coloured by element).")
     parser.add_argument("data", nargs="+", metavar="DATA", help="labelled data files")
     parser.add_argument("--model", default="acac", help=MODEL_HELP)
     parser.add_argument("--batch-size", type=POSITIVE_INT, default=16,
@@ -73,6 +73,7 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
 def _run_evaluate(args: argparse.Namespace) -> int:
     from potentials.data.output import prepare_output
     from potentials.train.evaluate import (
+        config_type_table,
         element_table,
         evaluate_model,
         format_table,
@@ -86,9 +87,10 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     evaluations = evaluate_model(args.model, args.data, args.batch_size, args.dtype,
                                  args.device, args.cache_dir, options=read_options(args))
     print(format_table(evaluations))
-    per_element = element_table(evaluations)
-    if per_element:
-        print(f"\nforce errors per element:\n{per_element}")
+    for title, table in (("errors per config_type", config_type_table(evaluations)),
+                         ("force errors per element", element_table(evaluations))):
+        if table:
+            print(f"\n{title}:\n{table}")
     if args.worst:
         print(f"\nthe {args.worst} frames with the largest force errors:")
         print(worst_frames_table(evaluations, args.worst))

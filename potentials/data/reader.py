@@ -108,6 +108,18 @@ class TrajectoryFile:
         """[n_frames] number of atoms of every frame, from the offsets alone."""
         return np.concatenate([np.diff(o) for o in self._offsets]).astype(np.int64)
 
+    def config_types(self) -> list[str | None]:
+        """[n_frames] ``config_type`` of every frame (None where not given), from the
+        metadata datasets alone."""
+        types: list[str | None] = []
+        for group, offsets in zip(self._groups, self._offsets, strict=True):
+            name = f"{fmt.METADATA_GROUP}/config_type"
+            if name in group:
+                types += [_string(value) for value in self._read(group, name, 0, None, None)]
+            else:
+                types += [None] * (len(offsets) - 1)
+        return types
+
     def read_frame(self, index: int) -> Frame:
         """The raw arrays of global frame ``index``, reading only that frame's rows."""
         trajectory, local = self.locate(index)

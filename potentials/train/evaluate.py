@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from potentials.data.convert import ReadOptions
 from potentials.data.dataset import GraphDataset
+from potentials.data.reader import TrajectoryFile
 from potentials.device import resolve_device, resolve_dtype
 from potentials.graph import AtomicGraph, batch_graphs
 from potentials.memory import keep_freed_memory
@@ -23,12 +24,17 @@ from potentials.train.metrics import METRIC_UNITS, ErrorAccumulator
 from potentials.train.report import plot_parity
 from potentials.units import MEV_PER_EV
 
+NO_CONFIG_TYPE = "(none)"
+"""How frames without a ``config_type`` are listed among those with one."""
+
 
 @dataclass
 class Evaluation:
     """Metrics (names and units in `METRIC_UNITS`) and accumulated errors of one data file,
     and each frame's errors: |ΔE| per atom [meV/atom] and the largest per-atom force error
-    length |ΔF| [meV/Å], NaN where the frame has no such label."""
+    length |ΔF| [meV/Å], NaN where the frame has no such label. ``config_type_metrics``:
+    config_type -> (frames, metrics) in the file's order of first appearance, empty when no
+    frame has a config_type."""
 
     path: str
     n_frames: int
@@ -36,6 +42,7 @@ class Evaluation:
     errors: ErrorAccumulator
     frame_energy_errors_mev_per_atom: np.ndarray
     frame_max_force_errors_mev_per_angstrom: np.ndarray
+    config_type_metrics: dict[str, tuple[int, dict[str, float]]]
 
 
 def frame_errors(predicted: dict[str, torch.Tensor], graph: AtomicGraph
@@ -68,31 +75,48 @@ def evaluate_model(model: str, paths: list[str], batch_size: int = 16, dtype: st
     keep_freed_memory()
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
     potential = load_named_model(model, dtype=torch_dtype, device=torch_device)
-    results = []
-    for path in paths:
-        dataset = GraphDataset([ensure_hdf5(path, options, cache_dir)],
-                               potential.cutoff_angstrom, torch_dtype)
-        errors = ErrorAccumulator(keep_predictions=True, by_element=True)
-        per_frame: list[tuple[np.ndarray, np.ndarray]] = []
-        for start in tqdm(range(0, len(dataset), batch_size), desc=Path(path).name,
-                          disable=not progress, leave=False):
-            graphs = [dataset[k] for k in range(start, min(start + batch_size, len(dataset)))]
-            batch = batch_graphs(graphs).to(torch_device)
-            output = predict_members_in_turn(potential, batch,
-                                             compute_stress=bool(batch.has_stress.any()))
-            errors.add({k: v.detach() for k, v in output.items()}, batch)
-            per_frame.append(frame_errors(output, batch))
-        metrics = errors.summary()
-        if not metrics:
-            raise ValueError(
-                f"{path}: none of its {len(dataset)} frames has an energy, forces or stress "
-                f"label under the names read; for extended XYZ and other ASE input, name them "
-                f"with --energy-key, --forces-key or --stress-key")
-        energy_errors, force_errors = (np.concatenate(column)
-                                       for column in zip(*per_frame, strict=True))
-        results.append(Evaluation(path, len(dataset), metrics, errors, energy_errors,
-                                  force_errors))
-    return results
+    return [_evaluate_file(potential, path, ensure_hdf5(path, options, cache_dir), batch_size,
+                           torch_dtype, torch_device, progress) for path in paths]
+
+
+def _evaluate_file(potential: torch.nn.Module, path: str, hdf5_path: str, batch_size: int,
+                   dtype: torch.dtype, device: torch.device, progress: bool) -> Evaluation:
+    """The `Evaluation` of ``path`` (read from ``hdf5_path``, itself or its conversion),
+    batching the frames of each config_type together."""
+    dataset = GraphDataset([hdf5_path], potential.cutoff_angstrom, dtype)
+    with TrajectoryFile(hdf5_path) as file:
+        config_types = [t or NO_CONFIG_TYPE for t in file.config_types()]
+    groups: dict[str, list[int]] = {}
+    for index, config_type in enumerate(config_types):
+        groups.setdefault(config_type, []).append(index)
+    errors = ErrorAccumulator(keep_predictions=True, by_element=True)
+    per_type = {config_type: ErrorAccumulator() for config_type in groups}
+    energy_errors = np.full(len(dataset), np.nan)
+    force_errors = np.full(len(dataset), np.nan)
+    with tqdm(total=len(dataset), desc=Path(path).name, disable=not progress,
+              leave=False) as bar:
+        for config_type, indices in groups.items():
+            for start in range(0, len(indices), batch_size):
+                chunk = indices[start:start + batch_size]
+                batch = batch_graphs([dataset[k] for k in chunk]).to(device)
+                output = predict_members_in_turn(potential, batch,
+                                                 compute_stress=bool(batch.has_stress.any()))
+                detached = {k: v.detach() for k, v in output.items()}
+                errors.add(detached, batch)
+                per_type[config_type].add(detached, batch)
+                energy_errors[chunk], force_errors[chunk] = frame_errors(output, batch)
+                bar.update(len(chunk))
+    metrics = errors.summary()
+    if not metrics:
+        raise ValueError(
+            f"{path}: none of its {len(dataset)} frames has an energy, forces or stress "
+            f"label under the names read; for extended XYZ and other ASE input, name them "
+            f"with --energy-key, --forces-key or --stress-key")
+    named = set(groups) != {NO_CONFIG_TYPE}
+    by_type = {config_type: (len(groups[config_type]), accumulator.summary())
+               for config_type, accumulator in per_type.items()} if named else {}
+    return Evaluation(path, len(dataset), metrics, errors, energy_errors, force_errors,
+                      by_type)
 
 
 def worst_frames_table(evaluations: list[Evaluation], count: int) -> str:
@@ -115,13 +139,29 @@ def worst_frames_table(evaluations: list[Evaluation], count: int) -> str:
 
 def format_table(evaluations: list[Evaluation]) -> str:
     """A fixed-width table: one row per file, MAE/RMSE columns with units."""
-    keys = [k for k in METRIC_UNITS if any(k in e.metrics for e in evaluations)]
-    headers = ["file", "frames"] + [f"{k.rsplit('_mev', 1)[0]} [{METRIC_UNITS[k]}]"
-                                    for k in keys]
-    rows = [[Path(e.path).name, str(e.n_frames)] +
-            [f"{e.metrics[k]:.3f}" if k in e.metrics else "-" for k in keys]
-            for e in evaluations]
-    return fixed_width_table([headers, *rows], align_right=True)
+    return _metrics_table(["file"], [([Path(e.path).name], e.n_frames, e.metrics)
+                                     for e in evaluations])
+
+
+def config_type_table(evaluations: list[Evaluation]) -> str:
+    """The same columns per file and config_type; empty if no file has config types."""
+    rows = [([Path(e.path).name, config_type], n_frames, metrics)
+            for e in evaluations for config_type, (n_frames, metrics)
+            in e.config_type_metrics.items()]
+    return _metrics_table(["file", "config_type"], rows) if rows else ""
+
+
+def _metrics_table(label_headers: list[str],
+                   rows: list[tuple[list[str], int, dict[str, float]]]) -> str:
+    """Rows of (labels, frames, metrics) as a fixed-width table with every metric any row
+    has, in `METRIC_UNITS` order, with units; "-" where a row lacks one."""
+    keys = [k for k in METRIC_UNITS if any(k in metrics for _, _, metrics in rows)]
+    headers = [*label_headers, "frames"] + [f"{k.rsplit('_mev', 1)[0]} [{METRIC_UNITS[k]}]"
+                                            for k in keys]
+    cells = [[*labels, str(n_frames)] +
+             [f"{metrics[k]:.3f}" if k in metrics else "-" for k in keys]
+             for labels, n_frames, metrics in rows]
+    return fixed_width_table([headers, *cells], align_right=True)
 
 
 def element_table(evaluations: list[Evaluation]) -> str:

@@ -7,8 +7,11 @@ import numpy as np
 
 from potentials import EquiCalculator
 from potentials.cli import main
+from potentials.data import TrajectoryFile
+from potentials.data.convert import ReadOptions
 from potentials.model import save_model
-from potentials.train.evaluate import evaluate_model
+from potentials.train.data_setup import ensure_hdf5
+from potentials.train.evaluate import NO_CONFIG_TYPE, evaluate_model
 from tests.builders import make_model
 from tests.train.conftest import FIXTURES
 
@@ -64,3 +67,45 @@ def test_command_prints_a_table_and_writes_plots(tmp_path, capsys):
     assert [row.split()[1:3] for row in per_element[1:4]] == [["H", "40"], ["C", "25"],
                                                                 ["O", "10"]]
     assert (tmp_path / "plots" / "parity_acac_5.png").stat().st_size > 1000
+
+
+def test_errors_per_config_type_are_those_of_its_frames_alone(tmp_path):
+    model_path = tmp_path / "m.model"
+    save_model(make_model("vector-hidden"), model_path)
+    frames = ase.io.read(FIXTURES / "acac_5.xyz", ":")
+    kinds = ["a", "b", "a", None, "a"]
+    for atoms, kind in zip(frames, kinds, strict=True):
+        atoms.info.pop("config_type", None)
+        if kind is not None:
+            atoms.info["config_type"] = kind
+    everything = tmp_path / "all.xyz"
+    ase.io.write(everything, frames)
+    with TrajectoryFile(ensure_hdf5(str(everything), ReadOptions(), str(tmp_path))) as file:
+        assert file.config_types() == kinds
+
+    def evaluated(path):
+        (evaluation,) = evaluate_model(str(model_path), [str(path)], batch_size=2,
+                                       cache_dir=str(tmp_path / "cache"), progress=False)
+        return evaluation
+
+    whole = evaluated(everything)
+    assert list(whole.config_type_metrics) == ["a", "b", NO_CONFIG_TYPE]  # first appearance
+    for kind, name in (("a", "a"), ("b", "b"), (None, NO_CONFIG_TYPE)):
+        alone = tmp_path / f"{name}.xyz"
+        ase.io.write(alone, [f for f, k in zip(frames, kinds, strict=True) if k == kind])
+        expected = evaluated(alone)
+        n_frames, metrics = whole.config_type_metrics[name]
+        assert n_frames == expected.n_frames == kinds.count(kind)
+        assert metrics.keys() == expected.metrics.keys()
+        for key, value in metrics.items():
+            np.testing.assert_allclose(value, expected.metrics[key], rtol=1e-9)
+    # frames batched by config_type keep their own per-frame errors, in file order
+    calculator = EquiCalculator(str(model_path), device="cpu")
+    energy_errors = [1000 * abs(calculator.get_potential_energy(atoms)
+                                - atoms.get_potential_energy()) / len(atoms) for atoms in frames]
+    np.testing.assert_allclose(whole.frame_energy_errors_mev_per_atom, energy_errors,
+                               rtol=1e-9)
+    for atoms in frames:
+        atoms.info.pop("config_type", None)
+    ase.io.write(tmp_path / "untyped.xyz", frames)
+    assert evaluated(tmp_path / "untyped.xyz").config_type_metrics == {}  # no table then
