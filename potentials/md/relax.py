@@ -16,7 +16,8 @@ OPTIMIZERS = {"bfgs": BFGS, "fire": FIRE}
 @dataclass
 class RelaxSummary:
     """Outcome of a relaxation: forces in eV/Å, stress in eV/Å³, energies in eV; for a 3-D
-    periodic cell also its pressure, −trace(stress)/3, in GPa."""
+    periodic cell also its pressure, −trace(stress)/3, in GPa, and for a relaxed cell its
+    volume before and after in Å³."""
 
     converged: bool
     steps: int
@@ -25,6 +26,7 @@ class RelaxSummary:
     max_force_ev_per_angstrom: float
     max_stress_ev_per_angstrom3: float | None
     pressure_gpa: float | None = None
+    volumes_angstrom3: tuple[float, float] | None = None
 
     def format(self) -> str:
         state = "converged" if self.converged else "NOT converged"
@@ -35,6 +37,10 @@ class RelaxSummary:
             text += f", max |stress| {self.max_stress_ev_per_angstrom3:.2e} eV/Å³"
         if self.pressure_gpa is not None:
             text += f", pressure {self.pressure_gpa:.4f} GPa"
+        if self.volumes_angstrom3 is not None:
+            before, after = self.volumes_angstrom3
+            text += (f", volume {before:.3f} -> {after:.3f} Å³ "
+                     f"({100 * (after / before - 1):+.2f} %)")
         return text
 
 
@@ -61,6 +67,7 @@ def relax(atoms: ase.Atoms, fmax_ev_per_angstrom: float = 0.01, optimizer: str =
         raise ValueError(f"--cell needs a cell periodic in all directions, "
                          f"pbc={atoms.pbc.tolist()}")
     initial = atoms.get_potential_energy()
+    initial_volume = atoms.get_volume() if relax_cell else None
     target = (FrechetCellFilter(atoms, scalar_pressure=pressure_gpa * ase.units.GPa)
               if relax_cell else atoms)
     dynamics = OPTIMIZERS[optimizer](target, logfile=logfile, trajectory=trajectory)
@@ -70,4 +77,5 @@ def relax(atoms: ase.Atoms, fmax_ev_per_angstrom: float = 0.01, optimizer: str =
         converged, dynamics.get_number_of_steps(), initial, atoms.get_potential_energy(),
         float(np.linalg.norm(atoms.get_forces(), axis=1).max()),
         None if stress is None else float(np.abs(stress).max()),
-        None if stress is None else float(-stress[:3].mean() / ase.units.GPa))
+        None if stress is None else float(-stress[:3].mean() / ase.units.GPa),
+        None if initial_volume is None else (initial_volume, atoms.get_volume()))

@@ -249,6 +249,10 @@ def test_cell_relaxed_under_pressure_holds_that_pressure_in_a_smaller_volume():
         stress_gpa = atoms.get_stress(voigt=False) / ase.units.GPa
         np.testing.assert_allclose(stress_gpa, -pressure_gpa * np.eye(3), atol=0.01)
         volumes[pressure_gpa] = atoms.get_volume()
+        before, after = summary.volumes_angstrom3
+        assert before == pytest.approx(lennard_jones_crystal().get_volume(), rel=1e-12)
+        assert after == pytest.approx(volumes[pressure_gpa], rel=1e-12)
+        assert f"volume {before:.3f} -> {after:.3f} Å³" in summary.format()
     assert volumes[10.0] < 0.99 * volumes[0.0]  # 2.6 % smaller (bulk modulus ~400 GPa)
 
 
