@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import ase.io
@@ -106,3 +107,23 @@ def test_per_frame_errors_and_the_worst_frames(model: Path, tmp_path: Path,
     listed = [int(line.split()[1]) for line in lines[start:start + 3]]
     expected = np.argsort(-evaluation.frame_max_force_errors_mev_per_angstrom)[:3]
     assert listed == expected.tolist()
+
+
+def test_json_holds_the_metrics_of_the_tables(model: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture) -> None:
+    output = tmp_path / "metrics" / "acac.json"
+    assert evaluate(model, FIXTURES / "acac_5.xyz", tmp_path / "plots", "--json",
+                    str(output)) == 0
+    printed = capsys.readouterr().out
+    [record] = json.loads(output.read_text())["files"]
+    assert record["frames"] == 5 and list(record["config_types"]) == ["300K_MD"]
+    assert metric_cells(printed) == ["5"] + [f"{value:.3f}"
+                                             for value in record["metrics"].values()]
+    assert {symbol: element["atoms"] for symbol, element in record["elements"].items()} == {
+        "H": 40, "C": 25, "O": 10}
+    assert evaluate(model, FIXTURES / "acac_5.xyz", tmp_path / "plots", "--overwrite",
+                    "--json", str(output)) == 0  # replaced only when asked
+    assert evaluate(model, FIXTURES / "acac_5.xyz", tmp_path / "plots", "--overwrite") == 0
+    assert evaluate(model, FIXTURES / "acac_5.xyz", tmp_path / "again", "--json",
+                    str(output)) == 1
+    assert "acac.json: output exists" in capsys.readouterr().err

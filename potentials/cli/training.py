@@ -62,8 +62,11 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     add_dtype_and_device_options(parser)
     parser.add_argument("--plots", default=".", metavar="DIR",
                         help="directory for parity plots parity_STEM.png (default: current)")
+    parser.add_argument("--json", metavar="FILE.json", help="also write every metric (per "
+                        "file, config_type and element; meV, meV/atom, meV/Å, meV/Å³, as "
+                        "the keys name) to this file")
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace existing parity plots")
+                        help="replace existing parity plots and JSON file")
     parser.add_argument("--cache-dir", default="~/.cache/potentials/converted",
                         help="where non-HDF5 inputs are converted to (default %(default)s)")
     add_label_keys(parser)
@@ -71,11 +74,15 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from potentials.atomic_write import open_atomically
     from potentials.data.output import prepare_output
     from potentials.train.evaluate import (
         config_type_table,
         element_table,
         evaluate_model,
+        evaluations_record,
         format_table,
         parity_plot_path,
         save_parity_plots,
@@ -84,6 +91,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
     for path in args.data:
         prepare_output(parity_plot_path(args.plots, path), args.overwrite)
+    if args.json is not None:
+        prepare_output(args.json, args.overwrite)
     evaluations = evaluate_model(args.model, args.data, args.batch_size, args.dtype,
                                  args.device, args.cache_dir, options=read_options(args))
     print(format_table(evaluations))
@@ -96,4 +105,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         print(worst_frames_table(evaluations, args.worst))
     for path in save_parity_plots(evaluations, args.plots):
         print(f"parity plot: {path}")
+    if args.json is not None:
+        with open_atomically(args.json) as stream:
+            json.dump(evaluations_record(evaluations, args.model), stream, indent=1)
+        print(f"metrics: {args.json}")
     return 0

@@ -175,6 +175,19 @@ def element_table(evaluations: list[Evaluation]) -> str:
     return fixed_width_table([header, *rows], align_right=True) if rows else ""
 
 
+def evaluations_record(evaluations: list[Evaluation], model: str) -> dict:
+    """Every metric of ``evaluations`` as plain data for JSON: per file (in the order
+    given) its frames and metrics (names with units, `METRIC_UNITS`), per config_type and,
+    for forces, per element symbol."""
+    return {"model": model, "files": [{
+        "path": e.path, "frames": e.n_frames, "metrics": e.metrics,
+        "config_types": {config_type: {"frames": n_frames, "metrics": metrics}
+                         for config_type, (n_frames, metrics) in e.config_type_metrics.items()},
+        "elements": {chemical_symbols[number]: element
+                     for number, element in e.errors.summary_by_element().items()},
+    } for e in evaluations]}
+
+
 def parity_plot_path(directory: str, data_path: str) -> Path:
     """Where the parity plot of ``data_path`` goes: ``directory/parity_STEM.png``."""
     return Path(directory) / f"parity_{Path(data_path).stem}.png"
