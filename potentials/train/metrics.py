@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from ase.data import chemical_symbols
 
 from potentials.graph import AtomicGraph
 from potentials.units import MEV_PER_EV
@@ -37,6 +38,14 @@ class _Sums:
 
     def rmse(self) -> float:
         return math.sqrt(self.squared / self.count) if self.count else math.nan
+
+    def as_row(self) -> list[float]:
+        """[absolute, squared, count], to be summed over processes."""
+        return [self.absolute, self.squared, self.count]
+
+    @classmethod
+    def from_row(cls, row: np.ndarray) -> _Sums:
+        return cls(float(row[0]), float(row[1]), int(round(row[2])))
 
 
 @dataclass
@@ -98,14 +107,16 @@ class ErrorAccumulator:
 
     def sum_over_ranks(self, sum_array) -> None:
         """Replace the sums by their totals over ranks (``sum_array``: numpy -> numpy)."""
-        if self.by_element:
-            raise ValueError("per-element force errors are not summed over ranks; "
-                             "accumulate them in a single process")
         keys = list(self.sums)
-        local = np.array([[self.sums[k].absolute, self.sums[k].squared, self.sums[k].count]
-                          for k in keys])
-        for key, (absolute, squared, count) in zip(keys, sum_array(local), strict=True):
-            self.sums[key] = _Sums(float(absolute), float(squared), int(round(count)))
+        local = np.array([self.sums[k].as_row() for k in keys])
+        for key, row in zip(keys, sum_array(local), strict=True):
+            self.sums[key] = _Sums.from_row(row)
+        if self.by_element:  # one row per atomic number: every rank sends the same shape
+            table = np.zeros((len(chemical_symbols), 3))
+            for number, sums in self.forces_by_element.items():
+                table[number] = sums.as_row()
+            self.forces_by_element = {number: _Sums.from_row(row)
+                                      for number, row in enumerate(sum_array(table)) if row[2]}
 
     def gather_predictions(self, gather) -> None:
         """Replace the kept predictions by those of all ranks (``gather``: list -> list)."""

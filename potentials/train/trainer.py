@@ -347,12 +347,16 @@ class Trainer:
             self.model.load_state_dict(model.state_dict())
         summary = {"epochs": self.state.epoch, "best_epoch": self.state.best_epoch,
                    "wall_time_s": round(self.state.elapsed_seconds, 1)}
+        per_element = {}
         for name, graphs in splits.items():
             _, errors = self.evaluate_graphs(graphs, keep_predictions=True)
             summary[name] = errors.summary()
+            per_element[name] = {chemical_symbols[number]: element for number, element
+                                 in errors.summary_by_element().items()}
             if self.context.is_main:
                 plot_parity(errors, name, self.output_dir / f"parity_{name}.png")
                 self._log(f"{name}: {format_metrics(summary[name])}")
+        summary["forces_per_element"] = per_element
         final = self.output_dir / f"{self.config.name}.model"
         if self.context.is_main:
             plot_learning_curves(self.state.history, self.output_dir / "learning_curves.png")
@@ -374,7 +378,8 @@ class Trainer:
         ``valid_batch_size`` or on the number of processes.
         """
         model = self.evaluation_model().eval()
-        errors = ErrorAccumulator(keep_predictions=keep_predictions)
+        # the final evaluation (keep_predictions) also sums force errors per element
+        errors = ErrorAccumulator(keep_predictions=keep_predictions, by_element=keep_predictions)
         weights = self.loss_weights()
         sums = {name: np.zeros(2) for name in ("energy", "forces", "stress")}
         for graph in batch_loader(graphs, self.config.optim.valid_batch_size,

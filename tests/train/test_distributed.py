@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import subprocess
@@ -46,3 +47,12 @@ def test_two_processes_match_one(mixed_h5, tmp_path):
         for key in ("train_loss", "valid_loss", "train_forces_rmse_mev_per_angstrom",
                     "valid_forces_rmse_mev_per_angstrom", "valid_energy_rmse_mev"):
             assert float(two[key]) == pytest.approx(float(one[key]), rel=1e-8), key
+    # the final evaluation's force errors per element, summed over both processes
+    one_elements, two_elements = (
+        json.loads((tmp_path / run / "summary.json").read_text())["forces_per_element"]["valid"]
+        for run in ("one", "two"))
+    assert one_elements and one_elements.keys() == two_elements.keys()
+    for symbol, values in one_elements.items():
+        assert two_elements[symbol]["atoms"] == values["atoms"]
+        assert two_elements[symbol]["forces_rmse_mev_per_angstrom"] == pytest.approx(
+            values["forces_rmse_mev_per_angstrom"], rel=1e-8)

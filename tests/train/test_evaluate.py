@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import ase.io
 import numpy as np
+import pytest
 
 from potentials import EquiCalculator
 from potentials.cli import main
 from potentials.data import TrajectoryFile
 from potentials.data.convert import ReadOptions
+from potentials.graph import batch_graphs, from_atoms
 from potentials.model import save_model
 from potentials.train.data_setup import ensure_hdf5
 from potentials.train.evaluate import NO_CONFIG_TYPE, evaluate_model
+from potentials.train.metrics import ErrorAccumulator
 from tests.builders import make_model
 from tests.train.conftest import FIXTURES
 
@@ -109,3 +112,20 @@ def test_errors_per_config_type_are_those_of_its_frames_alone(tmp_path):
         atoms.info.pop("config_type", None)
     ase.io.write(tmp_path / "untyped.xyz", frames)
     assert evaluated(tmp_path / "untyped.xyz").config_type_metrics == {}  # no table then
+
+
+def test_per_element_sums_add_up_over_processes():
+    """Two processes holding the same errors: counts double, MAE and RMSE stay."""
+    graph = batch_graphs([from_atoms(atoms, 3.0, with_labels=True)
+                          for atoms in ase.io.read(FIXTURES / "acac_5.xyz", ":2")])
+    predicted = {"energy": graph.energy + 0.01, "forces": graph.forces + 0.02 * graph.pos}
+    errors = ErrorAccumulator(by_element=True)
+    errors.add(predicted, graph)
+    alone = errors.summary_by_element()
+    errors.sum_over_ranks(lambda local: 2 * local)
+    together = errors.summary_by_element()
+    assert together.keys() == alone.keys() == {1, 6, 8}
+    for number, element in alone.items():
+        assert together[number]["atoms"] == 2 * element["atoms"]
+        for key in ("forces_mae_mev_per_angstrom", "forces_rmse_mev_per_angstrom"):
+            assert together[number][key] == pytest.approx(element[key], rel=1e-12)
