@@ -196,8 +196,9 @@ def test_force_element_weights_are_checked(acac_h5, tmp_path, override, message)
 def test_force_element_weights_reach_the_loss_for_elements_in_the_data(acac_h5, tmp_path):
     path = write_config(tmp_path, tiny_config(acac_h5, tmp_path / "run"))
     config = load_config(path, ["loss.forces_element_weights={C: 4, O: 2.5}"])
-    weights = Trainer(config, show_progress=False).loss_weights()
-    assert weights.forces_by_element == ((6, 4.0), (8, 2.5))
+    trainer = Trainer(config, show_progress=False)
+    assert trainer.loss_weights().forces_by_element == ((6, 4.0), (8, 2.5))
+    assert "force errors weighted per element (C 4, O 2.5; others 1)" in trainer._describe()
     config = load_config(path, ["loss.forces_element_weights={C: 4, N: 2}"])
     with pytest.raises(ConfigError, match=r"N is not in the training data \(elements: H, C, O\)"):
         Trainer(config, show_progress=False)
