@@ -50,7 +50,7 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="error metrics of a model on labelled data",
         description="Energy, force and stress MAE/RMSE of a model on each data file (HDF5 or "
-        "anything ASE reads), per config_type when frames have one, force MAE/RMSE per "
+        "anything ASE reads), per config_type when a file has several, force MAE/RMSE per "
         "element, and parity plots (forces coloured by element).")
     parser.add_argument("data", nargs="+", metavar="DATA", help="labelled data files")
     parser.add_argument("--model", default="acac", help=MODEL_HELP)

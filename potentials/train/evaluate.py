@@ -33,8 +33,8 @@ class Evaluation:
     """Metrics (names and units in `METRIC_UNITS`) and accumulated errors of one data file,
     and each frame's errors: |ΔE| per atom [meV/atom] and the largest per-atom force error
     length |ΔF| [meV/Å], NaN where the frame has no such label. ``config_type_metrics``:
-    config_type -> (frames, metrics) in the file's order of first appearance, empty when no
-    frame has a config_type."""
+    config_type -> (frames, metrics) in the file's order of first appearance, empty unless
+    the frames have more than one (frames without one count as one more)."""
 
     path: str
     n_frames: int
@@ -112,9 +112,8 @@ def _evaluate_file(potential: torch.nn.Module, path: str, hdf5_path: str, batch_
             f"{path}: none of its {len(dataset)} frames has an energy, forces or stress "
             f"label under the names read; for extended XYZ and other ASE input, name them "
             f"with --energy-key, --forces-key or --stress-key")
-    named = set(groups) != {NO_CONFIG_TYPE}
     by_type = {config_type: (len(groups[config_type]), accumulator.summary())
-               for config_type, accumulator in per_type.items()} if named else {}
+               for config_type, accumulator in per_type.items()} if len(groups) > 1 else {}
     return Evaluation(path, len(dataset), metrics, errors, energy_errors, force_errors,
                       by_type)
 
@@ -144,7 +143,7 @@ def format_table(evaluations: list[Evaluation]) -> str:
 
 
 def config_type_table(evaluations: list[Evaluation]) -> str:
-    """The same columns per file and config_type; empty if no file has config types."""
+    """The same columns per file and config_type; empty if no file has several."""
     rows = [([Path(e.path).name, config_type], n_frames, metrics)
             for e in evaluations for config_type, (n_frames, metrics)
             in e.config_type_metrics.items()]

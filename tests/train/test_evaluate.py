@@ -108,10 +108,13 @@ def test_errors_per_config_type_are_those_of_its_frames_alone(tmp_path):
                                 - atoms.get_potential_energy()) / len(atoms) for atoms in frames]
     np.testing.assert_allclose(whole.frame_energy_errors_mev_per_atom, energy_errors,
                                rtol=1e-9)
-    for atoms in frames:
-        atoms.info.pop("config_type", None)
-    ase.io.write(tmp_path / "untyped.xyz", frames)
-    assert evaluated(tmp_path / "untyped.xyz").config_type_metrics == {}  # no table then
+    for name, kind in (("untyped", None), ("one_kind", "a")):  # no table: the file row says it
+        for atoms in frames:
+            atoms.info.pop("config_type", None)
+            if kind is not None:
+                atoms.info["config_type"] = kind
+        ase.io.write(tmp_path / f"{name}.xyz", frames)
+        assert evaluated(tmp_path / f"{name}.xyz").config_type_metrics == {}
 
 
 def test_per_element_sums_add_up_over_processes():
