@@ -403,7 +403,8 @@ def test_time_cosine_anneals_each_stage_to_the_end_of_max_time(acac_h5, tmp_path
     config["optim"].update(scheduler="cosine_time", max_time="1h", lr=lr, min_lr=min_lr)
     config["loss"] = {"stage_two_start": 0.5, "stage_two_lr": stage_two_lr}
     Trainer(load_config(write_config(tmp_path, config)), show_progress=False).run()
-    budget_s = 2 * float(read_metrics(tmp_path / "run")[0]["time_s"]) + 4.0
+    # several epochs per stage even when a busy machine slows some epochs down
+    budget_s = 6 * float(read_metrics(tmp_path / "run")[0]["time_s"]) + 6.0
     config["optim"].update(max_epochs=10_000, max_time=f"{budget_s}s")
     Trainer(load_config(write_config(tmp_path, config)), resume=True, show_progress=False).run()
     rows = read_metrics(tmp_path / "run")
