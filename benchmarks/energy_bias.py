@@ -17,14 +17,15 @@ import numpy as np
 from potentials import EquiCalculator
 from potentials.data import TrajectoryFile
 from potentials.text_table import fixed_width_table
+from potentials.train.evaluate import NO_CONFIG_TYPE
 from potentials.units import MEV_PER_EV
 
 
 def signed_errors_mev_per_atom(model: str, path: str) -> dict[str, np.ndarray]:
-    """config_type ("(none)" where absent) -> [frames] predicted - reference energy per
-    atom in meV/atom, in the file's order of first appearance."""
+    """config_type (`NO_CONFIG_TYPE` where absent) -> [frames] predicted - reference energy
+    per atom in meV/atom, in the file's order of first appearance."""
     with TrajectoryFile(path) as file:
-        config_types = [kind or "(none)" for kind in file.config_types()]
+        config_types = [kind or NO_CONFIG_TYPE for kind in file.config_types()]
         frames = list(file)
     predicted = EquiCalculator(model=model, dtype="float64").evaluate(frames)
     errors: dict[str, list[float]] = {}

@@ -62,20 +62,18 @@ def plot_parity(errors: ErrorAccumulator, title: str, path: Path) -> None:
             continue
         predicted = np.concatenate([t.numpy() for t in errors.predictions[key]])
         reference = np.concatenate([t.numpy() for t in errors.predictions[key + "_ref"]])
-        if key == "forces":
+        if key == "forces":  # one colour per element
             label = "force component [eV/Å]"
-        else:  # relative to the mean, in meV: absolute values of ~10^3 eV crowd the ticks
-            offset_ev = float(reference.mean())
-            predicted, reference = 1e3 * (predicted - offset_ev), 1e3 * (reference - offset_ev)
-            label = f"energy per atom - ({offset_ev:.4f} eV) [meV]"
-        if key == "forces":
             numbers = np.concatenate([t.numpy() for t in errors.predictions["forces_numbers"]])
             for number in np.unique(numbers):
                 mine = numbers == number
                 axis.scatter(reference[mine], predicted[mine], s=3, alpha=0.5,
                              label=chemical_symbols[number])
             axis.legend(markerscale=4, title="element")
-        else:
+        else:  # relative to the mean, in meV: absolute values of ~10^3 eV crowd the ticks
+            offset_ev = float(reference.mean())
+            predicted, reference = 1e3 * (predicted - offset_ev), 1e3 * (reference - offset_ev)
+            label = f"energy per atom - ({offset_ev:.4f} eV) [meV]"
             axis.scatter(reference, predicted, s=3, alpha=0.5)
         low, high = min(reference.min(), predicted.min()), max(reference.max(), predicted.max())
         axis.plot([low, high], [low, high], color="black", linewidth=0.8)
