@@ -7,7 +7,7 @@ gives every worker its own HDF5 handles, because h5py handles must not cross a f
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -32,6 +32,9 @@ class GraphDataset(Dataset):
     indices
         Global frame indices making up this dataset (for example a training split); all frames
         when None. Item ``k`` is frame ``indices[k]``.
+    config_type_weights
+        Factor on the loss weight of the frames of each ``config_type`` named (others: 1);
+        a graph's weight is its frame's weight times its config type's factor.
     """
 
     def __init__(
@@ -40,12 +43,14 @@ class GraphDataset(Dataset):
         cutoff_angstrom: float,
         dtype: torch.dtype = torch.float64,
         indices: Sequence[int] | np.ndarray | None = None,
+        config_type_weights: Mapping[str, float] | None = None,
     ) -> None:
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
         self.paths = [os.fspath(p) for p in paths]
         self.cutoff_angstrom = float(cutoff_angstrom)
         self.dtype = dtype
+        self.config_type_weights = dict(config_type_weights or {})
         lengths = []
         for path in self.paths:
             with TrajectoryFile(path) as file:
@@ -94,7 +99,7 @@ class GraphDataset(Dataset):
                 energy_ev=frame.energy_ev,
                 forces_ev_per_angstrom=frame.forces_ev_per_angstrom,
                 stress_ev_per_angstrom3=frame.stress_ev_per_angstrom3,
-                weight=frame.weight,
+                weight=frame.weight * self.config_type_weights.get(frame.config_type, 1.0),
                 dtype=self.dtype,
             )
         except ValueError as error:  # a structure no neighbour search can take

@@ -42,6 +42,9 @@ class DataConfig:
     in_memory: bool = True
     num_workers: int = 0
     cache_dir: str = "~/.cache/potentials/converted"
+    config_type_weights: dict[str, float] = field(default_factory=dict)
+    """config_type -> factor on the loss weight of its frames (other frames: 1), e.g. to
+    weight rarer structures more."""
 
 
 @dataclass
@@ -132,6 +135,10 @@ class TrainConfig:
             if not weight > 0:
                 raise ConfigError(f"loss.forces_element_weights.{symbol} = {weight!r} is "
                                   f"invalid: expected > 0")
+        for config_type, weight in self.data.config_type_weights.items():
+            if not 0 < weight < float("inf"):
+                raise ConfigError(f"data.config_type_weights.{config_type} = {weight!r} is "
+                                  f"invalid: expected a finite number > 0")
         if not self.data.valid_files and self.data.valid_fraction == 0:
             raise ConfigError("no validation data: set data.valid_fraction > 0 or valid_files")
 

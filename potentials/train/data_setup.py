@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from potentials.data.convert import ReadOptions, convert, input_kind
 from potentials.data.dataset import GraphDataset
+from potentials.data.reader import TrajectoryFile
 from potentials.graph import AtomicGraph, labels_from_atoms
 from potentials.train.config import ConfigError, DataConfig
 
@@ -148,6 +149,21 @@ def _check_splits(splits: Splits, config: DataConfig, sum_array: SumArray) -> No
                              if train.n_forces else ""))
 
 
+def _check_config_type_weights(weights: dict[str, float], train_files: Sequence[str]) -> None:
+    """Refuse a weight for a config_type no training frame has: it would do nothing."""
+    if not weights:
+        return
+    present: set[str | None] = set()
+    for path in train_files:
+        with TrajectoryFile(path) as file:
+            present.update(file.config_types())
+    named = sorted(t for t in present if t is not None)
+    for config_type in weights:
+        if config_type not in present:
+            raise ConfigError(f"data.config_type_weights: no training frame has config_type "
+                              f"{config_type!r} (config types: {', '.join(named) or 'none'})")
+
+
 def _all(indices: np.ndarray) -> np.ndarray:
     return indices
 
@@ -177,9 +193,11 @@ def split_datasets(config: DataConfig, cutoff_angstrom: float, seed: int, dtype:
     def dataset(files: list[str], indices: np.ndarray | None = None) -> GraphDataset:
         if indices is None:
             indices = np.arange(len(GraphDataset(files, cutoff_angstrom, dtype)))
-        return GraphDataset(files, cutoff_angstrom, dtype, shard(indices))
+        return GraphDataset(files, cutoff_angstrom, dtype, shard(indices),
+                            config.config_type_weights)
 
     train_files = hdf5(config.train_files)
+    _check_config_type_weights(config.config_type_weights, train_files)
     n_pool = len(GraphDataset(train_files, cutoff_angstrom, dtype))
     train_index, valid_index = pool_split(n_pool, config, seed)
     train = dataset(train_files, train_index)

@@ -280,15 +280,19 @@ class Trainer:
                 f"{self.config.dtype} on {self.device}"
                 f"{' (compiled: the first batch takes minutes)' if self.compiled else ''}, "
                 f"{self.context.world_size} process(es){self._describe_start()}"
-                f"{self._describe_element_weights()}; statistics {self.model.statistics}")
+                f"{self._describe_loss_weights()}; statistics {self.model.statistics}")
 
-    def _describe_element_weights(self) -> str:
-        """The force weights per element, when set; empty otherwise."""
-        weights = self.config.loss.forces_element_weights
-        if not weights:
-            return ""
-        listed = ", ".join(f"{symbol} {factor:g}" for symbol, factor in weights.items())
-        return f", force errors weighted per element ({listed}; others 1)"
+    def _describe_loss_weights(self) -> str:
+        """The force weights per element and frame weights per config_type, where set."""
+        described = ""
+        for weights, what in ((self.config.loss.forces_element_weights,
+                               "force errors weighted per element"),
+                              (self.config.data.config_type_weights,
+                               "frames weighted per config_type")):
+            if weights:
+                listed = ", ".join(f"{name} {factor:g}" for name, factor in weights.items())
+                described += f", {what} ({listed}; others 1)"
+        return described
 
     def _describe_start(self) -> str:
         """Where fine-tuning starts and where its E0s come from; empty when training anew."""

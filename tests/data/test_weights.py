@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import ase
@@ -112,6 +113,18 @@ def test_graph_dataset_items_carry_the_weight(tmp_path: Path) -> None:
         assert [dataset[k].weight.tolist() for k in range(3)] == [[0.0], [1.0], [3.0]]
         batch = batch_graphs([dataset[k] for k in range(3)])
         assert batch.weight.tolist() == [0.0, 1.0, 3.0]
+    finally:
+        dataset.close()
+
+
+def test_config_type_weights_multiply_the_frame_weights(tmp_path: Path) -> None:
+    output = tmp_path / "out.h5"
+    frames = [dataclasses.replace(water(weight), config_type=config_type) for weight, config_type
+              in [(0.5, "surface"), (1.0, "bulk"), (3.0, "surface"), (1.0, None)]]
+    write_frames(output, frames)
+    dataset = GraphDataset(output, CUTOFF_ANGSTROM, config_type_weights={"surface": 4.0})
+    try:
+        assert [dataset[k].weight.item() for k in range(4)] == [2.0, 1.0, 12.0, 1.0]
     finally:
         dataset.close()
 

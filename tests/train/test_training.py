@@ -21,6 +21,7 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.data import chemical_symbols
 
+from potentials.data import TrajectoryFile
 from potentials.model import load_model, predict
 from potentials.train.config import ConfigError, load_config
 from potentials.train.data_setup import split_datasets
@@ -202,6 +203,48 @@ def test_force_element_weights_reach_the_loss_for_elements_in_the_data(acac_h5, 
     config = load_config(path, ["loss.forces_element_weights={C: 4, N: 2}"])
     with pytest.raises(ConfigError, match=r"N is not in the training data \(elements: H, C, O\)"):
         Trainer(config, show_progress=False)
+
+
+def labelled_kinds(path: Path, kinds: list[str]) -> Path:
+    """Noisy, labelled water molecules, one per entry of ``kinds`` (their config_type)."""
+    from potentials.data import Frame, write_frames
+
+    rng = np.random.default_rng(0)
+    base = np.array([[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]])
+    write_frames(path, [Frame(np.array([8, 1, 1]), base + rng.normal(0, 0.05, (3, 3)),
+                              np.zeros((3, 3)), np.zeros(3, bool), energy_ev=-14.0 + 0.1 * k,
+                              forces_ev_per_angstrom=rng.normal(0, 0.5, (3, 3)),
+                              config_type=kind) for k, kind in enumerate(kinds)])
+    return path
+
+
+def test_config_type_weights_reach_every_split_and_the_log(tmp_path):
+    data = labelled_kinds(tmp_path / "water.h5", ["bulk", "surface"] * 5)
+    path = write_config(tmp_path, tiny_config(data, tmp_path / "run"))
+    config = load_config(path, ["data.config_type_weights={surface: 4}"])
+    datasets = split_datasets(config.data, config.model.cutoff_angstrom, config.seed,
+                              torch.float64)
+    with TrajectoryFile(data) as file:
+        kinds = file.config_types()
+    for split in (datasets.train, datasets.valid):
+        expected = [4.0 if kinds[k] == "surface" else 1.0 for k in split.indices]
+        assert [split[k].weight.item() for k in range(len(split))] == expected
+    trainer = Trainer(config, show_progress=False)
+    assert "frames weighted per config_type (surface 4; others 1)" in trainer._describe()
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("data.config_type_weights={vacancy: 2}",
+     r"no training frame has config_type 'vacancy' \(config types: bulk, surface\)"),
+    ("data.config_type_weights={surface: 0}",
+     r"config_type_weights.surface = 0.0 is invalid: expected a finite number > 0"),
+    ("data.config_type_weights={surface: .inf}", "expected a finite number > 0"),
+])
+def test_config_type_weights_are_checked(tmp_path, override, message):
+    data = labelled_kinds(tmp_path / "water.h5", ["bulk", "surface"] * 5)
+    path = write_config(tmp_path, tiny_config(data, tmp_path / "run"))
+    with pytest.raises(ConfigError, match=message):
+        Trainer(load_config(path, [override]), show_progress=False)
 
 
 def test_empty_split_is_an_error(acac_h5, tmp_path):
