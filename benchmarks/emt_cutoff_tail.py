@@ -4,9 +4,9 @@ A model with cutoff r_c cannot see pairs farther apart than r_c. EMT's smooth cu
 about 5.9 Å, so this measures what a model misses: for every frame of an HDF5 trajectory
 file, the EMT energy minus the EMT energy with every pair beyond ``--cutoff`` dropped. The
 part that is the same for every atom of an element is absorbed by the model's per-element
-energies (E0s), so the table also gives what is left after a least-squares fit of the tail
-to the element counts. Both in meV/atom, mean and spread per config_type; and the mean
-absolute force component the dropped pairs exert, in meV/Å.
+energies (E0s), so the table also gives what is left after fitting E0s to the tail as
+training fits them to energies (`fit_e0s`). Both in meV/atom, mean and spread per
+config_type; and the mean absolute force component the dropped pairs exert, in meV/Å.
 
 Usage: ``python benchmarks/emt_cutoff_tail.py runs/cuau_data/cuau_test.h5 --cutoff 5.5``
 """
@@ -20,6 +20,7 @@ import numpy as np
 from ase.calculators.emt import EMT
 
 from potentials.data import TrajectoryFile
+from potentials.data.statistics import fit_e0s
 from potentials.text_table import fixed_width_table
 from potentials.train.evaluate import NO_CONFIG_TYPE
 from potentials.units import MEV_PER_EV
@@ -62,7 +63,7 @@ def tail_table(path: str, cutoff_angstrom: float) -> list[list[str]]:
     elements = sorted({z for atoms in frames for z in atoms.numbers})
     counts = np.array([[np.count_nonzero(atoms.numbers == z) for z in elements]
                        for atoms in frames], dtype=float)
-    per_element_ev, *_ = np.linalg.lstsq(counts, tails_ev, rcond=None)
+    per_element_ev = fit_e0s(counts, tails_ev, sum_over_ranks=lambda local: local)
     n_atoms = counts.sum(axis=1)
     energy = MEV_PER_EV * tails_ev / n_atoms
     left = MEV_PER_EV * (tails_ev - counts @ per_element_ev) / n_atoms

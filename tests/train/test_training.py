@@ -21,12 +21,12 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.data import chemical_symbols
 
-from potentials.data import TrajectoryFile
+from potentials.data import TrajectoryFile, write_atoms
 from potentials.model import load_model, predict
 from potentials.train.config import ConfigError, load_config
 from potentials.train.data_setup import split_datasets
 from potentials.train.trainer import Trainer
-from tests.train.conftest import tiny_config
+from tests.train.conftest import FIXTURES, rattled_copies, tiny_config
 
 
 def write_config(tmp_path: Path, config: dict) -> Path:
@@ -169,10 +169,6 @@ def test_a_time_budget_must_be_positive(acac_h5, tmp_path, budget):
 
 
 def test_validation_elements_must_be_in_training(acac_h5, tmp_path):
-    import ase
-
-    from potentials.data import write_atoms
-
     other = tmp_path / "other.h5"
     atoms = ase.Atoms("HN", positions=[[0, 0, 0], [1.0, 0, 0]])
 
@@ -206,15 +202,11 @@ def test_force_element_weights_reach_the_loss_for_elements_in_the_data(acac_h5, 
 
 
 def labelled_kinds(path: Path, kinds: list[str]) -> Path:
-    """Noisy, labelled water molecules, one per entry of ``kinds`` (their config_type)."""
-    from potentials.data import Frame, write_frames
-
-    rng = np.random.default_rng(0)
-    base = np.array([[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]])
-    write_frames(path, [Frame(np.array([8, 1, 1]), base + rng.normal(0, 0.05, (3, 3)),
-                              np.zeros((3, 3)), np.zeros(3, bool), energy_ev=-14.0 + 0.1 * k,
-                              forces_ev_per_angstrom=rng.normal(0, 0.5, (3, 3)),
-                              config_type=kind) for k, kind in enumerate(kinds)])
+    """Rattled acetylacetone frames, one per entry of ``kinds`` (their config_type)."""
+    frames = rattled_copies(ase.io.read(FIXTURES / "acac_5.xyz", ":"), len(kinds))
+    for atoms, kind in zip(frames, kinds, strict=True):
+        atoms.info["config_type"] = kind
+    write_atoms(path, frames)
     return path
 
 
@@ -269,10 +261,6 @@ def test_split_seed_keeps_the_validation_frames_of_another_seed(acac_h5, tmp_pat
 
 
 def test_forces_without_energies_needs_explicit_consent(tmp_path):
-    import ase
-
-    from potentials.data import write_atoms
-
     rng = np.random.default_rng(1)
     frames = []
     for _ in range(10):
