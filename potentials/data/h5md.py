@@ -126,6 +126,28 @@ def _check_steps(dataset: h5py.Dataset | None, shape: tuple[int, ...], path: str
                               "the positions", field=dataset.name)
 
 
+def _positions(group: h5py.Group, path: str) -> h5py.Dataset:
+    """The [time, N, 3] position dataset of a particles group."""
+    if "position" not in group:
+        raise DataFormatError(path, "missing", field=f"{group.name}/position")
+    positions = _value(group["position"])
+    if positions.ndim != 3 or positions.shape[2] != 3:
+        raise DataFormatError(path, f"shape {positions.shape}, expected [time, N, 3]",
+                              field=positions.name)
+    return positions
+
+
+def _unit_factors(positions: h5py.Dataset, forces: h5py.Dataset | None,
+                  energy: h5py.Dataset | None, path: str) -> dict[str, float]:
+    """Factors to Å, eV/Å and eV of the datasets present, from their ``unit`` attributes."""
+    factors = {"positions": _unit(positions, "length", path)}
+    if forces is not None:
+        factors["forces"] = _unit(forces, "force", path)
+    if energy is not None:
+        factors["energy"] = _unit(energy, "energy", path)
+    return factors
+
+
 def read_h5md_frames(
     path: str | os.PathLike[str],
     species: np.ndarray | None = None,
@@ -152,22 +174,13 @@ def read_h5md_frames(
         if "particles" not in file:
             raise DataFormatError(path, "no 'particles' group: not an H5MD file")
         group = _pick_group(file, particles_group, path)
-        if "position" not in group:
-            raise DataFormatError(path, "missing", field=f"{group.name}/position")
-        positions = _value(group["position"])
-        if positions.ndim != 3 or positions.shape[2] != 3:
-            raise DataFormatError(path, f"shape {positions.shape}, expected [time, N, 3]",
-                                  field=positions.name)
+        positions = _positions(group, path)
         n_steps, n_atoms = positions.shape[:2]
         forces = _value(group["force"]) if "force" in group else None
         energy = _energy_dataset(file, group.name.split("/")[-1])
         _check_steps(forces, positions.shape, path)
         _check_steps(energy, (n_steps,), path)
-        factors = {"positions": _unit(positions, "length", path)}
-        if forces is not None:
-            factors["forces"] = _unit(forces, "force", path)
-        if energy is not None:
-            factors["energy"] = _unit(energy, "energy", path)
+        factors = _unit_factors(positions, forces, energy, path)
         numbers = _species(group, species, n_atoms, path)
         box = _Box(group, n_steps, path)
         for start in range(0, n_steps, BLOCK_FRAMES):
