@@ -131,8 +131,7 @@ class EquiCalculator(Calculator):
 
     # -- neighbour list reuse -------------------------------------------------------------
     def _needs_rebuild(self, atoms: ase.Atoms) -> bool:
-        key = (atoms.numbers.tobytes(), atoms.pbc.tobytes(), atoms.cell.array.tobytes())
-        if self._graph is None or key != self._built_for:
+        if self._graph is None or _structure_key(atoms) != self._built_for:
             return True
         displacement = np.linalg.norm(atoms.positions - self._reference_positions, axis=1)
         return bool(displacement.max() > 0.5 * self.skin_angstrom)
@@ -149,8 +148,7 @@ class EquiCalculator(Calculator):
                                dtype=self.dtype)
             self._graph = graph.to(self.device)
             self._reference_positions = atoms.positions.copy()
-            self._built_for = (atoms.numbers.tobytes(), atoms.pbc.tobytes(),
-                               atoms.cell.array.tobytes())
+            self._built_for = _structure_key(atoms)
             self.neighbour_list_builds += 1
         else:
             self._graph.pos = torch.as_tensor(atoms.positions, dtype=self.dtype,
@@ -208,6 +206,11 @@ class EquiCalculator(Calculator):
             output = self._predict(batch, compute_stress=True)
             results.extend(_split_batch(output, batch, chunk))
         return results
+
+
+def _structure_key(atoms: ase.Atoms) -> tuple[bytes, bytes, bytes]:
+    """Species, periodicity and cell: a neighbour list is reused only while these stay equal."""
+    return atoms.numbers.tobytes(), atoms.pbc.tobytes(), atoms.cell.array.tobytes()
 
 
 def _checked_distances(graph: AtomicGraph) -> torch.Tensor:
